@@ -1,0 +1,55 @@
+// An open bdev: an SPDK descriptor and I/O channel on the app thread, wrapped for JavaScript.
+//
+// BdevState lives on the app thread (descriptor, channel, in-flight count, closing); the JS
+// object (Bdev) holds a shared_ptr to it and never touches its SPDK fields. Every I/O is a
+// Request through the crossing. Ordinary (non-DMA) Buffers are bounced through DMA memory on
+// the app thread, so the JS thread only validates and submits; DMA Buffers from allocBuffer are
+// used in place. The JS Buffer is referenced until its I/O completes.
+#pragma once
+
+#include <napi.h>
+#include <spdk/bdev.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime.h"
+
+namespace spdk_node {
+
+class BdevState : public AppResource, public std::enable_shared_from_this<BdevState> {
+ public:
+  // Fixed at open, readable from any thread afterwards.
+  std::string name;
+  bool writable = false;
+  uint32_t block_size = 0;
+  uint64_t num_blocks = 0;
+  size_t buf_align = 1;
+
+  // App thread only.
+  spdk_bdev_desc* desc = nullptr;
+  spdk_io_channel* channel = nullptr;
+  uint64_t inflight = 0;
+  bool closing = false;
+  bool removed = false;
+
+  // App thread. Close once in-flight I/O has drained; `done` runs when the descriptor is closed.
+  void Shutdown(std::function<void()> done) override;
+  // App thread. Called by each I/O completion.
+  void IoFinished();
+  // App thread, once open: SPDK's callbacks point at this object until it is released.
+  void HoldWhileOpen() { self_while_open_ = shared_from_this(); }
+
+ private:
+  void Release();
+  std::vector<std::function<void()>> on_closed_;
+  std::shared_ptr<BdevState> self_while_open_;  // keeps this alive while SPDK holds the descriptor
+};
+
+namespace bdev {
+void Init(Napi::Env env, Napi::Object exports);
+}
+
+}  // namespace spdk_node

@@ -1,0 +1,112 @@
+// See crossing.h for the mechanism and its rules.
+#include "crossing.h"
+
+#include <spdk/thread.h>
+
+#include <cassert>
+#include <cstdio>
+#include <thread>
+
+namespace spdk_node {
+
+Crossing::Crossing(Napi::Env env) : env_(env) {
+  Napi::Object resource = Napi::Object::New(env);
+  Napi::String name = Napi::String::New(env, "spdk-node:completions");
+  napi_create_reference(env_, resource, 1, &resource_);
+  napi_async_init(env_, resource, name, &async_context_);
+  NAPI_THROW_IF_FAILED_VOID(env_, napi_create_threadsafe_function(env_, nullptr, resource, name, 0, 1, nullptr,
+                                                                  nullptr, this, &Crossing::OnWake, &wake_));
+  napi_unref_threadsafe_function(env_, wake_);
+}
+
+Crossing::~Crossing() {
+  napi_release_threadsafe_function(wake_, napi_tsfn_abort);
+  if (async_context_ != nullptr) napi_async_destroy(env_, async_context_);
+  if (resource_ != nullptr) napi_delete_reference(env_, resource_);
+  // Requests still listed belong to an SPDK instance that is gone; their promises can no longer
+  // be settled (the environment is being torn down), so only their memory is reclaimed.
+  for (Request* r : submitted_) delete r;
+  for (Request* r : completed_) delete r;
+}
+
+void Crossing::Expect() {
+  if (outstanding_++ == 0) napi_ref_threadsafe_function(env_, wake_);
+}
+
+void Crossing::Submit(Request* request) {
+  assert(target_ != nullptr);
+  Expect();
+  bool ring;
+  {
+    std::lock_guard<std::mutex> lock(submit_mutex_);
+    ring = submitted_.empty();
+    submitted_.push_back(request);
+  }
+  if (ring) {
+    // Fails only when SPDK's message pool is exhausted; the doorbell must not be lost, so retry.
+    // Each retry gives the reactor time to drain (the pool refills as messages are handled).
+    while (spdk_thread_send_msg(target_, &Crossing::OnDoorbell, this) != 0) {
+      std::this_thread::yield();
+    }
+  }
+}
+
+void Crossing::OnDoorbell(void* ctx) {
+  auto* self = static_cast<Crossing*>(ctx);
+  std::vector<Request*> batch;
+  {
+    std::lock_guard<std::mutex> lock(self->submit_mutex_);
+    batch.swap(self->submitted_);
+  }
+  for (Request* r : batch) r->Execute();
+}
+
+void Crossing::Complete(Request* request) {
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(complete_mutex_);
+    completed_.push_back(request);
+    wake = !wake_pending_;
+    wake_pending_ = true;
+  }
+  if (wake) napi_call_threadsafe_function(wake_, nullptr, napi_tsfn_nonblocking);
+}
+
+void Crossing::OnWake(napi_env env, napi_value, void* context, void*) {
+  if (env != nullptr) static_cast<Crossing*>(context)->DrainCompletions();
+}
+
+void Crossing::DrainCompletions() {
+  std::vector<Request*> batch;
+  {
+    std::lock_guard<std::mutex> lock(complete_mutex_);
+    batch.swap(completed_);
+    wake_pending_ = false;
+  }
+  if (!batch.empty()) Deliver(batch);
+}
+
+void Crossing::Deliver(std::vector<Request*>& batch) {
+  Napi::Env env(env_);
+  Napi::HandleScope handle_scope(env);
+  napi_value resource;
+  napi_get_reference_value(env_, resource_, &resource);
+  napi_callback_scope scope;
+  napi_open_callback_scope(env_, resource, async_context_, &scope);
+  for (Request* r : batch) {
+    try {
+      r->Deliver(env);
+    } catch (const Napi::Error& e) {
+      // A delivery that throws (out of memory creating a result) must not stop the others.
+      fprintf(stderr, "spdk-node: failed to deliver a completion: %s\n", e.what());
+    }
+    delete r;
+  }
+  outstanding_ -= batch.size();
+  if (outstanding_ == 0) napi_unref_threadsafe_function(env_, wake_);
+  // Closing the outermost callback scope runs the microtask queue: the batch's promise
+  // reactions run here, once.
+  napi_close_callback_scope(env_, scope);
+}
+
+}  // namespace spdk_node

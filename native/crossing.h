@@ -1,0 +1,91 @@
+// The one crossing between the JS thread and SPDK's threads. Everything in the addon that has to
+// run on an SPDK thread, or report back to JavaScript, goes through here; nothing else invents
+// its own mechanism.
+//
+// JS -> SPDK (submission):
+//   The JS thread builds a Request and calls Crossing::Submit(). Requests are appended to a
+//   submission list under a mutex. Only the Submit() that finds the list empty sends a message
+//   (spdk_thread_send_msg, which is safe from any thread) to the target spdk_thread; that message
+//   drains the whole list and calls Request::Execute() for each, on the SPDK thread. While SPDK is
+//   busy, further submissions ride along without another message: one doorbell, many requests.
+//
+// SPDK -> JS (completion):
+//   Whatever SPDK thread finishes a request calls Crossing::Complete(). Completed requests are
+//   appended to a completion list under a mutex; only the Complete() that finds no wake-up
+//   pending calls the N-API threadsafe function, so the JS thread wakes once for however many
+//   completions arrived in the meantime. There it calls
+//   Request::Deliver() for each inside one N-API callback scope, so promise reactions (microtasks)
+//   run once per batch, after all of them are settled.
+//
+// Ownership: a Request is owned by the crossing from Submit() until Deliver() returns, then
+// deleted on the JS thread (so it may hold N-API references, e.g. to keep a Buffer alive until
+// its I/O is done). Execute() must not block: it starts asynchronous SPDK work and arranges for
+// Complete() to be called later (or calls it at once on failure). SPDK never calls into V8.
+//
+// Keep-alive: while any request is outstanding the threadsafe function is referenced, so Node does not
+// exit with I/O in flight; when none is, it is unreferenced and an idle SPDK instance does not
+// keep the process alive.
+#pragma once
+
+#include <napi.h>
+
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+struct spdk_thread;
+
+namespace spdk_node {
+
+class Request {
+ public:
+  virtual ~Request() = default;
+  // On the SPDK thread the request was submitted to. Must end, now or later, in Complete().
+  virtual void Execute() = 0;
+  // On the JS thread, inside a callback scope: settle the promise / hand over the results.
+  virtual void Deliver(Napi::Env env) = 0;
+};
+
+class Crossing {
+ public:
+  explicit Crossing(Napi::Env env);
+  ~Crossing();
+  Crossing(const Crossing&) = delete;
+  Crossing& operator=(const Crossing&) = delete;
+
+  // JS thread. The spdk_thread that runs every Execute() (SPDK's app thread).
+  void SetTarget(spdk_thread* target) { target_ = target; }
+  // JS thread. Queues `request` for the target thread; takes ownership.
+  void Submit(Request* request);
+  // JS thread. For a request that is not Submit()ted but will be Complete()d by some other
+  // thread (SPDK start-up and shutdown): counts it as outstanding; takes ownership at Complete().
+  void Expect();
+  // Any SPDK thread. Hands a finished request back to the JS thread.
+  void Complete(Request* request);
+  // JS thread. Delivers whatever has completed, now (used before tearing down).
+  void DrainCompletions();
+
+  size_t Outstanding() const { return outstanding_; }
+
+ private:
+  static void OnDoorbell(void* ctx);
+  static void OnWake(napi_env env, napi_value js_callback, void* context, void* data);
+  void Deliver(std::vector<Request*>& batch);
+
+  napi_env env_;
+  napi_async_context async_context_ = nullptr;
+  napi_ref resource_ = nullptr;
+  napi_threadsafe_function wake_ = nullptr;
+
+  spdk_thread* target_ = nullptr;
+  std::mutex submit_mutex_;
+  std::vector<Request*> submitted_;
+
+  std::mutex complete_mutex_;
+  std::vector<Request*> completed_;
+  bool wake_pending_ = false;  // guarded by complete_mutex_
+
+  size_t outstanding_ = 0;  // JS thread only
+};
+
+}  // namespace spdk_node

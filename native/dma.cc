@@ -1,0 +1,97 @@
+// See dma.h.
+#include "dma.h"
+
+#include <spdk/env.h>
+
+#include <cstdint>
+#include <map>
+
+#include "addon_data.h"
+#include "runtime.h"
+
+namespace spdk_node::dma {
+namespace {
+
+struct Block {
+  size_t length;
+  napi_ref buffer;  // weak: the ArrayBuffer may be collected, its finalizer frees the block
+};
+
+// JS thread only. Keyed by start address.
+std::map<uintptr_t, Block> g_blocks;
+// Bumped when SPDK's environment goes away: finalizers of older blocks must not free them.
+uint64_t g_generation = 0;
+
+struct FinalizeHint {
+  uint64_t generation;
+};
+
+void Finalize(napi_env env, void* data, void* hint) {
+  auto* h = static_cast<FinalizeHint*>(hint);
+  if (h->generation == g_generation) {
+    auto it = g_blocks.find(reinterpret_cast<uintptr_t>(data));
+    if (it != g_blocks.end()) {
+      napi_delete_reference(env, it->second.buffer);
+      g_blocks.erase(it);
+    }
+    spdk_dma_free(data);
+  }
+  delete h;
+}
+
+Napi::Value Alloc(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  runtime::CheckRunning(env, "Spdk.allocBuffer");
+  size_t size = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
+  size_t align = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  void* p = spdk_dma_zmalloc(size, align, nullptr);
+  if (p == nullptr) {
+    ThrowError(env, "Spdk.allocBuffer", ENOMEM,
+               "no DMA memory left for " + std::to_string(size) + " bytes; start SPDK with a larger memSizeMb, "
+               "reserve more hugepages, or free buffers you no longer use");
+  }
+  auto* hint = new FinalizeHint{g_generation};
+  napi_value ab;
+  napi_status status = napi_create_external_arraybuffer(env, p, size, &Finalize, hint, &ab);
+  if (status != napi_ok) {
+    delete hint;
+    spdk_dma_free(p);
+    NAPI_THROW_IF_FAILED(env, status, Napi::Value());
+  }
+  napi_ref ref;
+  napi_create_reference(env, ab, 0, &ref);
+  g_blocks[reinterpret_cast<uintptr_t>(p)] = Block{size, ref};
+  return Napi::Value(env, ab);
+}
+
+}  // namespace
+
+bool Contains(const void* p, size_t length) {
+  auto addr = reinterpret_cast<uintptr_t>(p);
+  auto it = g_blocks.upper_bound(addr);
+  if (it == g_blocks.begin()) return false;
+  --it;
+  return addr >= it->first && addr + length <= it->first + it->second.length;
+}
+
+void DetachAll(Napi::Env env) {
+  for (auto& [addr, block] : g_blocks) {
+    napi_value ab;
+    if (napi_get_reference_value(env, block.buffer, &ab) == napi_ok && ab != nullptr) {
+      napi_detach_arraybuffer(env, ab);
+    }
+    napi_delete_reference(env, block.buffer);
+  }
+  g_blocks.clear();
+  g_generation++;
+}
+
+void* AllocBounce(size_t length, size_t align) { return spdk_dma_malloc(length, align, nullptr); }
+
+void FreeBounce(void* p) { spdk_dma_free(p); }
+
+void Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("allocDma", Napi::Function::New(env, Alloc, "allocDma"));
+}
+
+}  // namespace spdk_node::dma

@@ -1,0 +1,439 @@
+// See runtime.h. Start, stop, and the paths by which SPDK can end: stop() from JS, SPDK stopping
+// by itself (an RPC such as spdk_kill_instance, a failed start), and the process exiting with
+// SPDK still running (environment cleanup hook and atexit, both bounded so exit never hangs).
+#include "runtime.h"
+
+#include <spdk/env.h>
+#include <spdk/event.h>
+#include <spdk/log.h>
+#include <spdk/thread.h>
+#include <spdk/version.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "addon_data.h"
+#include "crossing.h"
+#include "dma.h"
+#include "log.h"
+
+extern "C" {
+extern const char spdk_fat_version_string[];  // defined in libspdk_fat.so by build.sh
+// The SPDK version this addon was compiled against, read from the file by the loader's version
+// check before the addon is loaded. (Declared extern first: a const definition alone would have
+// internal linkage in C++ and never reach the dynamic symbol table.)
+__attribute__((visibility("default"))) extern const char spdk_node_spdk_version[];
+const char spdk_node_spdk_version[] = SPDK_VERSION_STRING;
+}
+
+namespace spdk_node::runtime {
+namespace {
+
+enum class State { kIdle, kStarting, kRunning, kStopping };
+
+// Seconds the exit path waits for SPDK to shut down before leaving it to the kernel.
+constexpr auto kExitWait = std::chrono::seconds(5);
+// Seconds an SPDK that stopped by itself waits for JS to let go of DMA buffers.
+constexpr auto kDetachWait = std::chrono::seconds(10);
+constexpr auto kSyncCallWait = std::chrono::seconds(5);
+
+struct StartConfig {
+  std::string name;
+  std::string cpu_mask;
+  std::string rpc_socket;
+  std::string json_config;
+  std::string huge_dir;
+  int mem_size_mb = -1;
+  bool hugepages = true;
+  bool interrupt_mode = false;
+  bool lock_cores = false;
+  bool pci = false;
+  int log_level = SPDK_LOG_WARN;
+};
+
+struct Runtime {
+  std::atomic<State> state{State::kIdle};
+  napi_env owner = nullptr;
+  Crossing* crossing = nullptr;
+  StartConfig config;  // spdk_app_opts points into these strings while SPDK runs
+  std::thread launcher;
+  std::atomic<spdk_thread*> app_thread{nullptr};
+  std::set<AppResource*> resources;  // app thread only
+  Request* pending_stop = nullptr;   // launcher/app thread only (they are the same thread)
+  std::atomic<bool> exiting{false};
+
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool launcher_done = false;  // guarded by mutex
+  bool dma_detached = false;   // guarded by mutex
+};
+
+// Never destroyed: static destruction at exit must not meet a running SPDK thread.
+Runtime& g = *new Runtime;
+
+void MarkLauncherDone() {
+  std::lock_guard<std::mutex> lock(g.mutex);
+  g.launcher_done = true;
+  g.cv.notify_all();
+}
+
+bool WaitLauncherDone(std::chrono::seconds limit) {
+  std::unique_lock<std::mutex> lock(g.mutex);
+  return g.cv.wait_for(lock, limit, [] { return g.launcher_done; });
+}
+
+void JoinLauncher() {
+  if (g.launcher.joinable()) g.launcher.join();
+}
+
+// App thread: shut every registered resource down, then call `done`.
+void ShutdownResources(std::function<void()> done) {
+  std::set<AppResource*> open;
+  open.swap(g.resources);
+  if (open.empty()) {
+    done();
+    return;
+  }
+  auto remaining = std::make_shared<size_t>(open.size());
+  auto finish = std::make_shared<std::function<void()>>(std::move(done));
+  for (AppResource* r : open) {
+    r->Shutdown([remaining, finish] {
+      if (--*remaining == 0) (*finish)();
+    });
+  }
+}
+
+void StopFromAppThread(void*) {
+  ShutdownResources([] { spdk_app_stop(0); });
+}
+
+class StartRequest : public Request {
+ public:
+  explicit StartRequest(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+  void Execute() override {}  // never submitted: the launcher completes it
+  void Deliver(Napi::Env env) override {
+    if (started) {
+      g.state = State::kRunning;
+      Napi::Object info = Napi::Object::New(env);
+      info.Set("version", spdk_fat_version_string);
+      info.Set("cores", spdk_env_get_core_count());
+      info.Set("mainCore", spdk_env_get_main_core());
+      deferred.Resolve(info);
+      return;
+    }
+    JoinLauncher();
+    g.state = State::kIdle;
+    g.owner = nullptr;
+    deferred.Reject(MakeError(env, "Spdk.start", EIO, "SPDK failed to start (spdk_app_start returned " +
+                                                         std::to_string(rc) + ")", log));
+  }
+  Napi::Promise::Deferred deferred;
+  bool started = false;
+  int rc = 0;
+  uint64_t mark = 0;
+  std::vector<std::string> log;
+};
+
+class StopRequest : public Request {
+ public:
+  explicit StopRequest(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+  void Execute() override {
+    g.pending_stop = this;
+    StopFromAppThread(nullptr);
+  }
+  void Deliver(Napi::Env env) override {
+    JoinLauncher();
+    g.state = State::kIdle;
+    g.owner = nullptr;
+    deferred.Resolve(env.Undefined());
+  }
+  Napi::Promise::Deferred deferred;
+};
+
+// SPDK stopped without being asked to by JS (an RPC, a fatal error): JS must let go of DMA
+// memory before spdk_app_fini() frees it, and learn that SPDK is gone.
+class StoppedNotice : public Request {
+ public:
+  void Execute() override {}
+  void Deliver(Napi::Env env) override {
+    dma::DetachAll(env);
+    {
+      std::lock_guard<std::mutex> lock(g.mutex);
+      g.dma_detached = true;
+      g.cv.notify_all();
+    }
+    WaitLauncherDone(kDetachWait + kExitWait);
+    JoinLauncher();
+    g.state = State::kIdle;
+    g.owner = nullptr;
+    AddonData& data = Data(env);
+    if (!data.on_stopped.IsEmpty()) data.on_stopped.Call({});
+  }
+};
+
+void OnAppStarted(void* arg) {
+  auto* start = static_cast<StartRequest*>(arg);
+  spdk_thread* thread = spdk_get_thread();
+  g.crossing->SetTarget(thread);
+  g.app_thread = thread;
+  start->started = true;
+  if (g.exiting) {
+    // The process began exiting while SPDK was starting: nobody is waiting for this start.
+    StopFromAppThread(nullptr);
+  }
+  g.crossing->Complete(start);
+}
+
+void LauncherMain(StartRequest* start) {
+  const StartConfig& c = g.config;
+  spdk_app_opts opts;
+  spdk_app_opts_init(&opts, sizeof(opts));
+  opts.name = c.name.c_str();
+  opts.reactor_mask = c.cpu_mask.c_str();
+  opts.rpc_addr = c.rpc_socket.empty() ? nullptr : c.rpc_socket.c_str();
+  if (c.mem_size_mb > 0) opts.mem_size = c.mem_size_mb;
+  opts.no_huge = !c.hugepages;
+  // Hugepage files are unlinked as soon as they are mapped: nothing is left in hugetlbfs even
+  // if the process is killed.
+  opts.unlink_hugepage = true;
+  if (!c.huge_dir.empty()) opts.hugedir = c.huge_dir.c_str();
+  opts.no_pci = !c.pci;
+  opts.interrupt_mode = c.interrupt_mode;
+  opts.disable_cpumask_locks = !c.lock_cores;
+  // Node owns the process's signals; JS decides what SIGINT/SIGTERM do (see src/signals.ts).
+  opts.disable_signal_handlers = true;
+  opts.log = &log::Callback;
+  opts.print_level = static_cast<spdk_log_level>(c.log_level);
+  if (!c.json_config.empty()) {
+    opts.json_data = const_cast<char*>(c.json_config.data());
+    opts.json_data_size = c.json_config.size();
+  }
+  log::SetPrintLevel(c.log_level);
+  log::CaptureDpdk();
+
+  int rc = spdk_app_start(&opts, &OnAppStarted, start);
+
+  g.app_thread = nullptr;
+  if (!start->started) {
+    start->rc = rc;
+    start->log = log::Since(start->mark);
+    spdk_app_fini();
+    MarkLauncherDone();
+    g.crossing->Complete(start);
+    return;
+  }
+  Request* stop = g.pending_stop;
+  g.pending_stop = nullptr;
+  if (stop == nullptr && !g.exiting) {
+    g.crossing->Complete(new StoppedNotice);
+    std::unique_lock<std::mutex> lock(g.mutex);
+    g.cv.wait_for(lock, kDetachWait, [] { return g.dma_detached; });
+  }
+  spdk_app_fini();
+  MarkLauncherDone();
+  if (stop != nullptr) g.crossing->Complete(stop);
+}
+
+std::string GetString(Napi::Object o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+}
+
+Napi::Value Start(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (g.state != State::kIdle) {
+    ThrowError(env, "Spdk.start", EALREADY,
+               "SPDK is already running in this process; DPDK initialises once per process, so use the "
+               "running instance (or stop it first), or start SPDK in another process");
+  }
+  Napi::Object o = info[0].As<Napi::Object>();
+  StartConfig c;
+  c.name = GetString(o, "name");
+  c.cpu_mask = GetString(o, "cpuMask");
+  c.rpc_socket = GetString(o, "rpcSocket");
+  c.json_config = GetString(o, "jsonConfig");
+  c.huge_dir = GetString(o, "hugeDir");
+  c.mem_size_mb = o.Get("memSizeMb").As<Napi::Number>().Int32Value();
+  c.hugepages = o.Get("hugepages").ToBoolean();
+  c.interrupt_mode = o.Get("interruptMode").ToBoolean();
+  c.lock_cores = o.Get("lockCores").ToBoolean();
+  c.pci = o.Get("pci").ToBoolean();
+  c.log_level = o.Get("logLevel").As<Napi::Number>().Int32Value();
+
+  g.config = std::move(c);
+  g.owner = env;
+  g.crossing = Data(env).crossing;
+  g.exiting = false;
+  {
+    std::lock_guard<std::mutex> lock(g.mutex);
+    g.launcher_done = false;
+    g.dma_detached = false;
+  }
+  g.state = State::kStarting;
+
+  auto* start = new StartRequest(env);
+  start->mark = log::Mark();
+  Napi::Promise promise = start->deferred.Promise();
+  g.crossing->Expect();
+  g.launcher = std::thread(LauncherMain, start);
+  return promise;
+}
+
+Napi::Value Stop(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  State state = g.state;
+  if (state == State::kIdle) {
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Resolve(env.Undefined());
+    return d.Promise();
+  }
+  if (g.owner != env) ThrowError(env, "Spdk.stop", EPERM, "SPDK was started by another thread (worker)");
+  if (state == State::kStarting) ThrowError(env, "Spdk.stop", EBUSY, "SPDK is still starting; await start() first");
+  if (state == State::kStopping) ThrowError(env, "Spdk.stop", EALREADY, "SPDK is already stopping");
+  g.state = State::kStopping;
+  // From here JS cannot reach DMA memory, which goes away with the environment.
+  dma::DetachAll(env);
+  auto* stop = new StopRequest(env);
+  Napi::Promise promise = stop->deferred.Promise();
+  g.crossing->Submit(stop);
+  return promise;
+}
+
+// Process exit with SPDK running: stop it (closing what JS left open), bounded.
+bool ShutdownForExit() {
+  if (g.state == State::kIdle) return true;
+  {
+    std::lock_guard<std::mutex> lock(g.mutex);
+    if (g.launcher_done) {
+      JoinLauncher();
+      return true;
+    }
+  }
+  g.exiting = true;
+  spdk_thread* app = g.app_thread;
+  if (app != nullptr) spdk_thread_send_msg(app, &StopFromAppThread, nullptr);
+  if (WaitLauncherDone(kExitWait)) {
+    JoinLauncher();
+    g.state = State::kIdle;
+    return true;
+  }
+  // SPDK did not stop in time (I/O to a target that stopped answering): leave it to the kernel.
+  if (g.launcher.joinable()) g.launcher.detach();
+  return false;
+}
+
+void AtExit() {
+  if (g.state != State::kIdle && !g.exiting) ShutdownForExit();
+}
+
+void CleanupEnv(void* arg) {
+  auto* data = static_cast<AddonData*>(arg);
+  bool safe = true;
+  if (g.owner != nullptr && data->crossing == g.crossing) safe = ShutdownForExit();
+  // Completions may still arrive from a SPDK that did not stop: then the crossing must outlive us.
+  if (safe) {
+    if (data->crossing == g.crossing) g.crossing = nullptr;
+    delete data->crossing;
+    data->crossing = nullptr;
+  }
+}
+
+Napi::Value State_(const Napi::CallbackInfo& info) {
+  static const char* names[] = {"idle", "starting", "running", "stopping"};
+  return Napi::String::New(info.Env(), names[static_cast<int>(g.state.load())]);
+}
+
+Napi::Value SetHandlers(const Napi::CallbackInfo& info) {
+  AddonData& data = Data(info.Env());
+  Napi::Object o = info[0].As<Napi::Object>();
+  data.make_error = Napi::Persistent(o.Get("makeError").As<Napi::Function>());
+  data.on_stopped = Napi::Persistent(o.Get("onStopped").As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+Napi::Value RecentLog(const Napi::CallbackInfo& info) {
+  std::vector<std::string> lines = log::Since(0);
+  Napi::Array out = Napi::Array::New(info.Env(), lines.size());
+  for (size_t i = 0; i < lines.size(); i++) out.Set(static_cast<uint32_t>(i), lines[i]);
+  return out;
+}
+
+}  // namespace
+
+void CheckRunning(Napi::Env env, const char* operation) {
+  if (g.state != State::kRunning) {
+    ThrowError(env, operation, ESHUTDOWN, "SPDK is not running (it was stopped, or never started)");
+  }
+  if (g.owner != env) ThrowError(env, operation, EPERM, "SPDK was started by another thread (worker)");
+}
+
+bool IsRunning() { return g.state == State::kRunning; }
+
+void Submit(Napi::Env env, Request* request) { Data(env).crossing->Submit(request); }
+
+void Complete(Request* request) { g.crossing->Complete(request); }
+
+void Register(AppResource* resource) { g.resources.insert(resource); }
+
+void Unregister(AppResource* resource) { g.resources.erase(resource); }
+
+void RunOnAppThreadSync(Napi::Env env, const char* operation, std::function<void()> fn) {
+  CheckRunning(env, operation);
+  struct Call {
+    std::function<void()> fn;
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool done = false;
+  };
+  // Shared with the message: a call that times out must not leave the app thread a dangling
+  // pointer.
+  auto call = std::make_shared<Call>();
+  call->fn = std::move(fn);
+  auto* keep = new std::shared_ptr<Call>(call);
+  int rc = spdk_thread_send_msg(g.app_thread, [](void* arg) {
+    auto* held = static_cast<std::shared_ptr<Call>*>(arg);
+    Call& c = **held;
+    c.fn();
+    {
+      std::lock_guard<std::mutex> lock(c.mutex);
+      c.done = true;
+    }
+    c.cv.notify_all();
+    delete held;
+  }, keep);
+  if (rc != 0) {
+    delete keep;
+    ThrowError(env, operation, -rc, "could not send a message to SPDK's app thread");
+  }
+  std::unique_lock<std::mutex> lock(call->mutex);
+  if (!call->cv.wait_for(lock, kSyncCallWait, [&] { return call->done; })) {
+    ThrowError(env, operation, ETIMEDOUT, "SPDK's app thread did not answer within 5 s");
+  }
+}
+
+void Init(Napi::Env env, Napi::Object exports) {
+  AddonData& data = Data(env);
+  data.crossing = new Crossing(env);
+  napi_add_env_cleanup_hook(env, &CleanupEnv, &data);
+  static bool at_exit_registered = false;
+  if (!at_exit_registered) {
+    std::atexit(&AtExit);
+    at_exit_registered = true;
+  }
+  exports.Set("start", Napi::Function::New(env, Start, "start"));
+  exports.Set("stop", Napi::Function::New(env, Stop, "stop"));
+  exports.Set("state", Napi::Function::New(env, State_, "state"));
+  exports.Set("setHandlers", Napi::Function::New(env, SetHandlers, "setHandlers"));
+  exports.Set("recentLog", Napi::Function::New(env, RecentLog, "recentLog"));
+  exports.Set("libraryVersion", Napi::String::New(env, spdk_fat_version_string));
+  exports.Set("addonVersion", Napi::String::New(env, spdk_node_spdk_version));
+}
+
+}  // namespace spdk_node::runtime

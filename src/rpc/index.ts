@@ -1,0 +1,4 @@
+// The public surface of spdk-node's JSON-RPC client: re-exports only.
+export { RpcClient, DEFAULT_RPC_SOCKET, type RpcClientOptions, type UntypedMethodName } from './client';
+export * from './methods.generated';
+export * from './results';

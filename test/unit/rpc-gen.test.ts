@@ -1,0 +1,204 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import ts from 'typescript';
+
+const repoRoot = path.resolve(__dirname, '../..');
+const generatorPath = path.join(repoRoot, 'scripts/gen-rpc-types.js');
+const sharedSchemaPath = path.resolve(repoRoot, '../shared/spdk/rpc-schema-v26.01.json');
+const committedPath = path.join(repoRoot, 'src/rpc/methods.generated.ts');
+
+interface Schema {
+  methods: { name: string; params: { name: string; type: string; required?: boolean }[] }[];
+  objects: { name: string; fields: unknown[] }[];
+}
+interface Generator {
+  generate(schema: unknown, info?: { warn?: (message: string) => void }): string;
+}
+const generator = createRequire(__filename)(generatorPath) as Generator;
+
+let tempDir: string;
+let generated: string;
+let schema: Schema;
+
+beforeAll(() => {
+  tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spdk-node-gen-'));
+  execFileSync(process.execPath, [generatorPath, sharedSchemaPath, '--out', path.join(tempDir, 'methods.generated.ts')], { stdio: 'pipe' });
+  generated = fs.readFileSync(path.join(tempDir, 'methods.generated.ts'), 'utf8');
+  schema = JSON.parse(fs.readFileSync(sharedSchemaPath, 'utf8')) as Schema;
+});
+
+afterAll(() => {
+  fs.rmSync(tempDir, { recursive: true, force: true });
+});
+
+/** The member lines of an exported interface, e.g. `  name?: string;`. */
+function interfaceMembers(text: string, name: string): string[] {
+  const body = new RegExp(`export interface ${name} \\{\\n([\\s\\S]*?)\\n\\}`).exec(text)?.[1] ?? '';
+  return body.split('\n').filter((line) => line.trim() !== '');
+}
+
+function paramsMapEntries(text: string): string[] {
+  return interfaceMembers(text, 'RpcParamsMap');
+}
+
+describe('gen-rpc-types', () => {
+  it('maps every one of the 292 methods of the SPDK v26.01 schema', () => {
+    expect(schema.methods).toHaveLength(292);
+    const names = paramsMapEntries(generated).map((line) => line.trim().split(':')[0]);
+    expect(names).toHaveLength(292);
+    expect(new Set(names)).toEqual(new Set(schema.methods.map((method) => method.name)));
+    for (const method of schema.methods) {
+      expect(generated).toContain(`  ${method.name}(`);
+    }
+  });
+
+  it('lists methods in sorted order', () => {
+    const names = paramsMapEntries(generated).map((line) => line.trim().split(':')[0] as string);
+    expect(names).toEqual([...names].sort());
+  });
+
+  it('writes a header marking the file as generated, with its schema, SPDK version and command', () => {
+    const header = generated.split('\n').slice(0, 4).join('\n');
+    expect(header).toContain('GENERATED FILE - DO NOT EDIT');
+    expect(header).toContain('rpc-schema-v26.01.json');
+    expect(header).toContain('SPDK v26.01');
+    expect(header).toMatch(/Regenerate with: npm run gen:rpc/);
+  });
+
+  it('types a method without parameters as void and gives its method no argument', () => {
+    expect(generated).toContain('  framework_start_init: void;');
+    expect(generated).toContain("  framework_start_init(): Promise<RpcResult<'framework_start_init'>> {");
+  });
+
+  it('makes params optional when every parameter is optional', () => {
+    expect(generated).toContain("  bdev_get_bdevs(params?: BdevGetBdevsParams): Promise<RpcResult<'bdev_get_bdevs'>> {");
+    expect(interfaceMembers(generated, 'BdevGetBdevsParams')).toEqual(['  name?: string;', '  timeout?: number;']);
+  });
+
+  it('makes params required when a parameter is required, and marks which ones', () => {
+    expect(generated).toContain("  bdev_malloc_create(params: BdevMallocCreateParams): Promise<RpcResult<'bdev_malloc_create'>> {");
+    expect(interfaceMembers(generated, 'BdevMallocCreateParams')).toEqual(
+      expect.arrayContaining(['  num_blocks: number;', '  block_size: number;', '  name?: string;']),
+    );
+  });
+
+  it('types object parameters with the interface of their schema class', () => {
+    expect(interfaceMembers(generated, 'NvmfListenAddress')).toContain('  trtype: string;');
+    expect(interfaceMembers(generated, 'NvmfSubsystemAddListenerParams')).toContain('  listen_address: NvmfListenAddress;');
+  });
+
+  it('gives array parameters the element type of SPDK\'s decoder where the schema has none', () => {
+    expect(interfaceMembers(generated, 'BdevGetIostatParams')).toContain('  names?: string[];');
+    expect(interfaceMembers(generated, 'IscsiCreatePortalGroupParams')).toContain('  portals: IscsiPortal[];');
+  });
+
+  it('marks deprecated aliases as @deprecated', () => {
+    expect(generated).toMatch(/@deprecated A deprecated alias of `bdev_ftl_create`[^]*?bdev_ftl_load\(/);
+  });
+
+  it('never emits `any`', () => {
+    expect(generated).not.toMatch(/\bany\b/);
+  });
+
+  it('produces the same output from the same schema', () => {
+    const parsed: unknown = JSON.parse(fs.readFileSync(sharedSchemaPath, 'utf8'));
+    const warnings: string[] = [];
+    const first = generator.generate(parsed, { warn: (message) => warnings.push(message) });
+    expect(generator.generate(parsed, { warn: () => {} })).toBe(first);
+    expect(warnings).toEqual([]);
+  });
+
+  it('uses enums, array items and classes when a schema provides them', () => {
+    const text = generator.generate({
+      objects: [{ name: 'thing', fields: [{ name: 'id', type: 'number', required: true }] }],
+      methods: [
+        {
+          name: 'demo_method',
+          params: [
+            { name: 'mode', type: 'string', enum: ['all', 'none'], required: true },
+            { name: 'tags', type: 'array', items: { type: 'string' } },
+            { name: 'things', type: 'array', class: 'thing' },
+            { name: 'opaque', type: 'object' },
+            { name: 'weird-name', type: 'boolean' },
+          ],
+        },
+      ],
+    }, { warn: () => {} });
+    expect(text).toContain('  mode: "all" | "none";');
+    expect(text).toContain('  tags?: string[];');
+    expect(text).toContain('  things?: Thing[];');
+    expect(text).toContain('  opaque?: Record<string, unknown>;');
+    expect(text).toContain('  "weird-name"?: boolean;');
+  });
+
+  it('refuses a schema whose names would collide or shadow client members', () => {
+    const quiet = { warn: () => {} };
+    expect(() => generator.generate({ methods: [{ name: 'a_b', params: [{ name: 'x', type: 'string' }] }, { name: 'a_b', params: [] }] }, quiet)).toThrow(/appears twice/);
+    expect(() => generator.generate({ methods: [{ name: 'close', params: [] }] }, quiet)).toThrow(/shadow/);
+    expect(() => generator.generate({ objects: [{ name: 'x_params', fields: [] }], methods: [{ name: 'x', params: [{ name: 'a', type: 'string' }] }] }, quiet)).toThrow(/both be named XParams/);
+    expect(() => generator.generate({ nothing: true }, quiet)).toThrow(/no "methods" array/);
+  });
+
+  it('matches the committed src/rpc/methods.generated.ts (run `npm run gen:rpc` if not)', () => {
+    // The committed file comes from the default schema: spdk/schema/schema.json, else the shared copy.
+    const out = path.join(tempDir, 'default.generated.ts');
+    execFileSync(process.execPath, [generatorPath, '--out', out], { stdio: 'pipe' });
+    expect(fs.readFileSync(committedPath, 'utf8')).toBe(fs.readFileSync(out, 'utf8'));
+  });
+
+  it('compiles with the client under the project\'s compiler options, enforcing parameter types', () => {
+    // The freshly generated file next to copies of the hand-written sources, plus a file of typed calls
+    // where every @ts-expect-error line must fail to compile and every other line must compile.
+    const project = path.join(tempDir, 'project');
+    fs.mkdirSync(path.join(project, 'rpc'), { recursive: true });
+    fs.copyFileSync(path.join(repoRoot, 'src/errors.ts'), path.join(project, 'errors.ts'));
+    for (const file of ['client.ts', 'json-stream.ts', 'results.ts', 'index.ts']) {
+      fs.copyFileSync(path.join(repoRoot, 'src/rpc', file), path.join(project, 'rpc', file));
+    }
+    fs.writeFileSync(path.join(project, 'rpc/methods.generated.ts'), generated);
+    fs.writeFileSync(path.join(project, 'rpc/typed-calls.ts'), TYPED_CALLS);
+
+    const configFile = ts.readConfigFile(path.join(repoRoot, 'tsconfig.json'), (file) => ts.sys.readFile(file));
+    const { options } = ts.parseJsonConfigFileContent(configFile.config, ts.sys, repoRoot);
+    const program = ts.createProgram([path.join(project, 'rpc/index.ts'), path.join(project, 'rpc/typed-calls.ts')], {
+      ...options,
+      rootDir: project,
+      noEmit: true,
+      typeRoots: [path.join(repoRoot, 'node_modules/@types')],
+    });
+    const diagnostics = ts.getPreEmitDiagnostics(program).map((diagnostic) => {
+      const where = diagnostic.file && diagnostic.start !== undefined
+        ? `${path.basename(diagnostic.file.fileName)}:${diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start).line + 1} `
+        : '';
+      return where + ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
+    });
+    expect(diagnostics).toEqual([]);
+  }, 120_000);
+});
+
+const TYPED_CALLS = `
+import { RpcClient, type BdevInfo } from './index';
+
+export async function typedCalls(client: RpcClient, anyName: string): Promise<unknown[]> {
+  const listed: BdevInfo[] = await client.bdev_get_bdevs();
+  const viaCall: BdevInfo[] = await client.call('bdev_get_bdevs', { name: 'Malloc0' });
+  const created: string = await client.bdev_malloc_create({ num_blocks: 1, block_size: 512 });
+  const noParams = await client.call('framework_start_init');
+  const untyped: unknown = await client.call('bdev_from_the_future', { depth: 1 });
+  const dynamic: unknown = await client.call(anyName);
+  // @ts-expect-error bdev_malloc_create requires params
+  await client.call('bdev_malloc_create');
+  // @ts-expect-error a misspelt parameter of a known method
+  await client.call('bdev_get_bdevs', { nmae: 'x' });
+  // @ts-expect-error framework_start_init takes no params
+  await client.call('framework_start_init', {});
+  // @ts-expect-error num_blocks is a number
+  await client.bdev_malloc_create({ num_blocks: '1', block_size: 512 });
+  await using disposable = await RpcClient.connect('/var/tmp/spdk.sock');
+  return [listed, viaCall, created, noParams, untyped, dynamic, disposable];
+}
+`;
