@@ -12,7 +12,7 @@
 
 namespace spdk_node::log {
 
-// Messages at or below this SPDK level (SPDK_LOG_ERROR = 1 ... SPDK_LOG_DEBUG = 4) are printed.
+// Messages at or below this SPDK level (SPDK_LOG_ERROR = 0 ... SPDK_LOG_DEBUG = 4) are printed.
 void SetPrintLevel(int level);
 // The callback for spdk_app_opts.log.
 void Callback(int level, const char* file, const int line, const char* func, const char* format, va_list args);

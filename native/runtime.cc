@@ -67,6 +67,9 @@ struct Runtime {
   std::atomic<spdk_thread*> app_thread{nullptr};
   std::set<AppResource*> resources;  // app thread only
   Request* pending_stop = nullptr;   // launcher/app thread only (they are the same thread)
+  // Launcher/app thread only. The StartRequest itself is gone (delivered, deleted by JS) once
+  // SPDK has started, so whether it started is kept here.
+  bool started = false;
   std::atomic<bool> exiting{false};
 
   std::mutex mutex;
@@ -183,12 +186,13 @@ void OnAppStarted(void* arg) {
   spdk_thread* thread = spdk_get_thread();
   g.crossing->SetTarget(thread);
   g.app_thread = thread;
+  g.started = true;
   start->started = true;
   if (g.exiting) {
     // The process began exiting while SPDK was starting: nobody is waiting for this start.
     StopFromAppThread(nullptr);
   }
-  g.crossing->Complete(start);
+  g.crossing->Complete(start);  // from here on `start` belongs to the JS thread
 }
 
 void LauncherMain(StartRequest* start) {
@@ -201,8 +205,8 @@ void LauncherMain(StartRequest* start) {
   if (c.mem_size_mb > 0) opts.mem_size = c.mem_size_mb;
   opts.no_huge = !c.hugepages;
   // Hugepage files are unlinked as soon as they are mapped: nothing is left in hugetlbfs even
-  // if the process is killed.
-  opts.unlink_hugepage = true;
+  // if the process is killed. (DPDK refuses the option together with --no-huge.)
+  opts.unlink_hugepage = c.hugepages;
   if (!c.huge_dir.empty()) opts.hugedir = c.huge_dir.c_str();
   opts.no_pci = !c.pci;
   opts.interrupt_mode = c.interrupt_mode;
@@ -215,13 +219,17 @@ void LauncherMain(StartRequest* start) {
     opts.json_data = const_cast<char*>(c.json_config.data());
     opts.json_data_size = c.json_config.size();
   }
+  g.started = false;
   log::SetPrintLevel(c.log_level);
   log::CaptureDpdk();
+  // spdk_app_start() installs opts.log only after initialising the environment; install it now
+  // so that what goes wrong during that initialisation is captured too.
+  spdk_log_open(&log::Callback);
 
   int rc = spdk_app_start(&opts, &OnAppStarted, start);
 
   g.app_thread = nullptr;
-  if (!start->started) {
+  if (!g.started) {  // `start` is still ours: nothing has completed it
     start->rc = rc;
     start->log = log::Since(start->mark);
     spdk_app_fini();

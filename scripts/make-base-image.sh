@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# make-base-image.sh: makes, on a machine with no container registry, the two images the
+# Dockerfile starts from, so that it can be built here with nothing changed but its build args:
+#
+#   localhost/debian:bookworm-slim    Debian 12, debootstrap's minbase variant, trimmed the way
+#                                     the official debian:bookworm-slim is (no docs, man pages,
+#                                     locales), apt pointed at the mirror this machine uses
+#   localhost/node:20-bookworm-slim   that, plus this machine's Node.js (the node binary and npm),
+#                                     laid out as the official node image lays it out
+#                                     (/usr/local/bin/node, /usr/local/lib/node_modules/npm)
+#
+# Then: podman build --build-arg BASE_IMAGE=localhost/debian:bookworm-slim \
+#                    --build-arg NODE_IMAGE=localhost/node:20-bookworm-slim ...
+# (scripts/verify-image.sh does that). Idempotent: an image that exists is kept unless --force.
+# Run as root (debootstrap and podman's root storage need it).
+set -Eeuo pipefail
+
+usage() {
+	cat <<'EOF'
+Usage: sudo scripts/make-base-image.sh [options]
+
+Options:
+  --mirror URL      Debian mirror (default: $MIRROR, else the first Debian mirror in this
+                    machine's apt sources, else http://deb.debian.org/debian)
+  --base-tag TAG    default: localhost/debian:bookworm-slim
+  --node-tag TAG    default: localhost/node:20-bookworm-slim
+  --node PATH       the node binary to copy (default: $(command -v node)); must be >= 20.4
+  --force           remake images that exist already
+  -h, --help        this text
+
+Environment: MIRROR, BASE_TAG, NODE_TAG, PODMAN (default: podman).
+EOF
+}
+
+die() { printf 'make-base-image.sh: error: %s\n' "$*" >&2; exit 1; }
+step() { printf '==> %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+
+suite=bookworm
+mirror=${MIRROR:-}
+base_tag=${BASE_TAG:-localhost/debian:bookworm-slim}
+node_tag=${NODE_TAG:-localhost/node:20-bookworm-slim}
+node_bin=$(command -v node || true)
+podman=${PODMAN:-podman}
+force=0
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--mirror) mirror=${2:?--mirror needs a URL}; shift 2 ;;
+	--base-tag) base_tag=${2:?--base-tag needs a tag}; shift 2 ;;
+	--node-tag) node_tag=${2:?--node-tag needs a tag}; shift 2 ;;
+	--node) node_bin=${2:?--node needs a path}; shift 2 ;;
+	--force) force=1; shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; die "unknown option '$1'" ;;
+	esac
+done
+
+[ "$(id -u)" = 0 ] || die "run as root: sudo $0"
+for tool in debootstrap "$podman" tar; do
+	command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed (Debian: apt-get install debootstrap podman)"
+done
+
+# The Debian mirror and security mirror apt already uses here: the one known to be reachable.
+apt_uris() { # apt_uris: every URI in the apt sources, one-line and deb822 formats
+	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+		awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }'
+	cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '$1 == "URIs:" { for (i = 2; i <= NF; i++) print $i }'
+}
+if [ -z "$mirror" ]; then
+	mirror=$(apt_uris | grep -E '/debian/?$' | head -n1 || true)
+	mirror=${mirror:-http://deb.debian.org/debian}
+fi
+mirror=${mirror%/}
+security_mirror=$(apt_uris | grep -E '/debian-security/?$' | head -n1 || true)
+security_mirror=${security_mirror:-http://deb.debian.org/debian-security}
+security_mirror=${security_mirror%/}
+
+image_exists() { "$podman" image exists "$1"; }
+
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/spdk-node-base.XXXXXX")
+cleanup() { rm -rf --one-file-system "$work"; }
+trap cleanup EXIT
+
+# --- 1. Debian bookworm, slim -------------------------------------------------------------------
+if image_exists "$base_tag" && [ $force = 0 ]; then
+	step "$base_tag exists already (--force to remake it)"
+else
+	step "debootstrap --variant=minbase $suite from $mirror (a few minutes)"
+	rootfs=$work/rootfs
+	debootstrap --variant=minbase --arch=amd64 "$suite" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+		{ tail -n 20 "$work/debootstrap.log" >&2; die "debootstrap failed (log above)"; }
+
+	# What the official slim image does: keep dpkg from installing docs, man pages and locales,
+	# clean apt's caches after every install, and keep services from starting in a container.
+	cat >"$rootfs/etc/dpkg/dpkg.cfg.d/docker" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+EOF
+	find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+	find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete
+	rm -rf "$rootfs"/usr/share/{man,groff,info,lintian,linda}/*
+	find "$rootfs/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
+	cat >"$rootfs/etc/apt/apt.conf.d/docker-clean" <<'EOF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+EOF
+	echo 'Acquire::Languages "none";' >"$rootfs/etc/apt/apt.conf.d/docker-no-languages"
+	printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"
+	chmod 0755 "$rootfs/usr/sbin/policy-rc.d"
+
+	rm -f "$rootfs/etc/apt/sources.list"
+	cat >"$rootfs/etc/apt/sources.list.d/debian.sources" <<EOF
+Types: deb
+URIs: $mirror
+Suites: $suite $suite-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: $security_mirror
+Suites: $suite-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+	rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb \
+		"$rootfs"/var/log/* "$rootfs"/tmp/* "$rootfs"/root/.bash_history
+	: >"$rootfs/etc/machine-id"
+	: >"$rootfs/etc/resolv.conf"
+	echo localhost >"$rootfs/etc/hostname"
+
+	step "import as $base_tag"
+	tar --numeric-owner --xattrs -C "$rootfs" -c . |
+		"$podman" import --change 'CMD ["bash"]' --message "debootstrap --variant=minbase $suite $mirror" - "$base_tag" >/dev/null
+	rm -rf --one-file-system "$rootfs"
+fi
+note "$base_tag: $("$podman" image inspect --format '{{.Size}}' "$base_tag" | numfmt --to=iec) ($("$podman" run --rm --network none "$base_tag" cat /etc/debian_version))"
+
+# --- 2. Node.js on top, from this machine ----------------------------------------------------------
+[ -n "$node_bin" ] && [ -x "$node_bin" ] || die "no node binary to copy (install Node.js >= 20.4 or pass --node PATH)"
+node_bin=$(readlink -f "$node_bin")
+node_version=$("$node_bin" --version)
+node_major=${node_version#v}; node_major=${node_major%%.*}
+node_minor=${node_version#v*.}; node_minor=${node_minor%%.*}
+if [ "$node_major" -lt 20 ] || { [ "$node_major" = 20 ] && [ "$node_minor" -lt 4 ]; }; then
+	die "$node_bin is Node.js $node_version; spdk-node needs >= 20.4"
+fi
+npm_dir=$(dirname "$node_bin")/../lib/node_modules/npm
+[ -f "$npm_dir/bin/npm-cli.js" ] || npm_dir=$(npm root -g 2>/dev/null)/npm
+[ -f "$npm_dir/bin/npm-cli.js" ] || die "npm not found beside $node_bin nor in 'npm root -g'"
+npm_dir=$(readlink -f "$npm_dir")
+
+if image_exists "$node_tag" && [ $force = 0 ]; then
+	step "$node_tag exists already (--force to remake it)"
+else
+	step "make $node_tag: $base_tag + node $node_version ($node_bin) + npm $(node "$npm_dir/bin/npm-cli.js" --version 2>/dev/null) ($npm_dir)"
+	ctx=$work/node
+	mkdir -p "$ctx/usr/local/bin" "$ctx/usr/local/lib/node_modules"
+	cp -a "$node_bin" "$ctx/usr/local/bin/node"
+	cp -a "$npm_dir" "$ctx/usr/local/lib/node_modules/npm"
+	ln -s ../lib/node_modules/npm/bin/npm-cli.js "$ctx/usr/local/bin/npm"
+	ln -s ../lib/node_modules/npm/bin/npx-cli.js "$ctx/usr/local/bin/npx"
+	cat >"$ctx/Containerfile" <<EOF
+FROM $base_tag
+COPY usr/ /usr/
+ENV NODE_VERSION=${node_version#v}
+RUN node --version && npm --version
+CMD ["node"]
+EOF
+	"$podman" build --network none --tag "$node_tag" --file "$ctx/Containerfile" "$ctx" >"$work/node-build.log" 2>&1 ||
+		{ tail -n 20 "$work/node-build.log" >&2; die "building $node_tag failed (log above)"; }
+fi
+note "$node_tag: $("$podman" image inspect --format '{{.Size}}' "$node_tag" | numfmt --to=iec) (node $("$podman" run --rm --network none "$node_tag" node --version))"
+step "done; build with: --build-arg BASE_IMAGE=$base_tag --build-arg NODE_IMAGE=$node_tag"

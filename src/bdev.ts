@@ -1,0 +1,161 @@
+// An open bdev. Offsets and lengths are bytes, block-aligned; everything is checked here before
+// it crosses into native code, and failures come back as rejected promises, never throws.
+import { SpdkError } from './errors';
+import type { NativeBdev } from './addon';
+
+export interface OpenBdevOptions {
+  /** Open for writing as well as reading. Default false. */
+  write?: boolean;
+}
+
+const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
+
+export class Bdev implements AsyncDisposable {
+  readonly #native: NativeBdev;
+  readonly #sizeBytes: number;
+  #closing: Promise<void> | undefined;
+
+  /** @internal Use `spdk.openBdev()`. */
+  constructor(native: NativeBdev) {
+    this.#native = native;
+    this.#sizeBytes = native.numBlocks * native.blockSize;
+  }
+
+  get name(): string {
+    return this.#native.name;
+  }
+  /** Logical block size in bytes: offsets and lengths are multiples of it. */
+  get blockSize(): number {
+    return this.#native.blockSize;
+  }
+  get numBlocks(): number {
+    return this.#native.numBlocks;
+  }
+  get sizeBytes(): number {
+    return this.#sizeBytes;
+  }
+  get writable(): boolean {
+    return this.#native.writable;
+  }
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /**
+   * Reads `length` bytes at `offset` into a new Buffer, or fills `into` (its whole length).
+   * Buffers from `spdk.allocBuffer()` are used without a copy.
+   */
+  read(offset: number, length: number): Promise<Buffer>;
+  read<T extends Uint8Array>(offset: number, into: T): Promise<T>;
+  read(offset: number, lengthOrInto: number | Uint8Array): Promise<Uint8Array> {
+    try {
+      let target: Uint8Array;
+      if (typeof lengthOrInto === 'number') {
+        this.#checkRange('read', offset, lengthOrInto);
+        target = Buffer.allocUnsafe(lengthOrInto);
+      } else if (lengthOrInto instanceof Uint8Array) {
+        this.#checkRange('read', offset, lengthOrInto.byteLength);
+        target = lengthOrInto;
+      } else {
+        throw new TypeError(`bdev.read: the second argument must be a length in bytes or a Buffer/Uint8Array to read into, got ${describe(lengthOrInto)}`);
+      }
+      return this.#native.read(offset, target.byteLength, target);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Writes all of `data` at `offset`. The data is copied (or, for allocBuffer memory, used in place) before the promise settles: do not change it until then. */
+  write(offset: number, data: Uint8Array): Promise<void> {
+    try {
+      if (!(data instanceof Uint8Array)) {
+        throw new TypeError(`bdev.write: data must be a Buffer or Uint8Array, got ${describe(data)}`);
+      }
+      this.#checkRange('write', offset, data.byteLength);
+      this.#checkWritable('write');
+      return this.#native.write(offset, data.byteLength, data);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Makes data written in the range durable (a no-op on bdevs without a volatile cache). */
+  flush(offset = 0, length: number = this.#sizeBytes - offset): Promise<void> {
+    return this.#range('flush', offset, length, false, (o, l) => this.#native.flush(o, l));
+  }
+
+  /** Tells the device the range is no longer needed (TRIM / deallocate). */
+  unmap(offset: number, length: number): Promise<void> {
+    return this.#range('unmap', offset, length, true, (o, l) => this.#native.unmap(o, l));
+  }
+
+  writeZeroes(offset: number, length: number): Promise<void> {
+    return this.#range('writeZeroes', offset, length, true, (o, l) => this.#native.writeZeroes(o, l));
+  }
+
+  /** Resets the bdev (for an NVMe bdev, the controller), failing what is in flight. */
+  reset(): Promise<void> {
+    try {
+      return this.#native.reset();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Closes the bdev once its in-flight I/O has completed. Idempotent; later I/O is rejected
+   * with EBADF. Stopping SPDK closes every bdev too.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#native.close();
+    return this.#closing;
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #range(op: string, offset: number, length: number, write: boolean, run: (o: number, l: number) => Promise<void>): Promise<void> {
+    try {
+      this.#checkRange(op, offset, length);
+      if (write) this.#checkWritable(op);
+      return run(offset, length);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #checkRange(op: string, offset: number, length: number): void {
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset)) {
+      throw new TypeError(`bdev.${op}: offset must be an integer number of bytes, got ${describe(offset)}`);
+    }
+    if (typeof length !== 'number' || !Number.isSafeInteger(length)) {
+      throw new TypeError(`bdev.${op}: length must be an integer number of bytes, got ${describe(length)}`);
+    }
+    const bs = this.#native.blockSize;
+    if (offset < 0 || offset % bs !== 0) {
+      throw new RangeError(`bdev.${op}: offset ${offset} is not a non-negative multiple of the block size (${bs}) of '${this.name}'`);
+    }
+    if (length <= 0 || length % bs !== 0) {
+      throw new RangeError(`bdev.${op}: length ${length} is not a positive multiple of the block size (${bs}) of '${this.name}'`);
+    }
+    if (offset + length > this.#sizeBytes) {
+      throw new RangeError(`bdev.${op}: ${length} bytes at offset ${offset} run past the end of '${this.name}' (${this.#sizeBytes} bytes)`);
+    }
+  }
+
+  #checkWritable(op: string): void {
+    if (!this.#native.writable) {
+      throw new SpdkError(`'${this.name}' was opened read-only; open it with { write: true } to ${op}`, {
+        operation: `bdev.${op}`,
+        errno: 9, // EBADF, as a write to a read-only file descriptor
+      });
+    }
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return value.constructor?.name ?? 'an object';
+  return `${typeof value} ${String(value)}`;
+}

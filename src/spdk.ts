@@ -1,0 +1,155 @@
+// A running SPDK instance inside this Node process: start, bdevs, DMA buffers, RPC, stop.
+import { addon, onUnexpectedStop } from './addon';
+import { Bdev, type OpenBdevOptions } from './bdev';
+import type { BdevInfo } from './bdev-info';
+import { SpdkError } from './errors';
+import { RpcClient } from './rpc/client';
+import { installSignalHandlers, uninstall as uninstallSignalHandlers } from './signals';
+import { explainStartFailure } from './start-failure';
+import { normalizeStartOptions, type SpdkStartOptions } from './start-options';
+import { unlinkSync } from 'node:fs';
+
+export interface AllocBufferOptions {
+  /** Alignment of the buffer's start, in bytes: a power of two. Default 4096. */
+  align?: number;
+}
+
+const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
+const MAX_BUFFER = 2 ** 30;
+
+export class Spdk implements AsyncDisposable {
+  /** SPDK's version as the running library reports it, e.g. `'v26.01'`. */
+  readonly version: string;
+  /** Number of reactor cores. */
+  readonly cores: number;
+  /** The core that runs SPDK's app thread. */
+  readonly mainCore: number;
+  /** The JSON-RPC socket of this instance, or null when started with `rpcSocket: false`. */
+  readonly rpcSocket: string | null;
+  readonly #rpc: RpcClient | null;
+  #stopping: Promise<void> | undefined;
+  #stopped = false;
+  readonly #forgetUnexpectedStop: () => void;
+
+  private constructor(version: string, cores: number, mainCore: number, rpcSocket: string | null, rpc: RpcClient | null) {
+    this.version = version;
+    this.cores = cores;
+    this.mainCore = mainCore;
+    this.rpcSocket = rpcSocket;
+    this.#rpc = rpc;
+    this.#forgetUnexpectedStop = onUnexpectedStop(() => this.#markStopped());
+  }
+
+  /**
+   * Starts SPDK in this process: its reactors run on their own threads (by default on the last
+   * core), never on Node's. One instance per process (DPDK initialises once); a second start
+   * while one runs is refused with EALREADY.
+   */
+  static async start(options: SpdkStartOptions = {}): Promise<Spdk> {
+    const native = normalizeStartOptions(options);
+    const lib = addon();
+    let info;
+    try {
+      info = await lib.start(native);
+    } catch (error) {
+      throw error instanceof SpdkError && error.operation === 'Spdk.start' && error.code === 'EIO'
+        ? explainStartFailure(error, native)
+        : error;
+    }
+    let rpc: RpcClient | null = null;
+    if (native.rpcSocket !== '') {
+      try {
+        rpc = await RpcClient.connect(native.rpcSocket);
+      } catch (error) {
+        await lib.stop();
+        throw error;
+      }
+    }
+    const version = /v\d+\.\d+(\.\d+)?\S*/.exec(info.version)?.[0] ?? info.version;
+    const spdk = new Spdk(version, info.cores, info.mainCore, native.rpcSocket || null, rpc);
+    installSignalHandlers(() => spdk.stop());
+    return spdk;
+  }
+
+  /** Is this instance running (not stopped, not stopping)? */
+  get running(): boolean {
+    return !this.#stopped && this.#stopping === undefined;
+  }
+
+  /** Typed JSON-RPC to this instance (every SPDK RPC method). */
+  get rpc(): RpcClient {
+    if (this.#rpc === null) {
+      throw new SpdkError('this instance was started with rpcSocket: false, so it has no RPC server', {
+        operation: 'Spdk.rpc',
+        errno: 107, // ENOTCONN
+      });
+    }
+    return this.#rpc;
+  }
+
+  /** Every bdev SPDK has now (a short synchronous query of SPDK's app thread). */
+  bdevs(): BdevInfo[] {
+    return addon().listBdevs();
+  }
+
+  /** Opens a bdev by name (or alias) for I/O. */
+  openBdev(name: string, options: OpenBdevOptions = {}): Promise<Bdev> {
+    try {
+      if (typeof name !== 'string' || name === '') throw new TypeError(`Spdk.openBdev: name must be a non-empty string, got ${String(name)}`);
+      if (options === null || typeof options !== 'object') throw new TypeError('Spdk.openBdev: options must be an object');
+      if (options.write !== undefined && typeof options.write !== 'boolean') throw new TypeError('Spdk.openBdev: options.write must be a boolean');
+      return addon().openBdev(name, options.write ?? false).then((native) => new Bdev(native));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * DMA-safe memory as a Buffer, zero-filled. I/O on it needs no copy. It belongs to SPDK:
+   * when SPDK stops, the Buffer becomes empty (length 0) rather than pointing at freed memory.
+   */
+  allocBuffer(size: number, options: AllocBufferOptions = {}): Buffer {
+    if (typeof size !== 'number' || !Number.isSafeInteger(size)) throw new TypeError(`Spdk.allocBuffer: size must be an integer number of bytes, got ${String(size)}`);
+    if (size <= 0 || size > MAX_BUFFER) throw new RangeError(`Spdk.allocBuffer: size must be between 1 and ${MAX_BUFFER} bytes, got ${size}`);
+    const align = options.align ?? 4096;
+    if (typeof align !== 'number' || !Number.isSafeInteger(align) || align <= 0 || (align & (align - 1)) !== 0 || align > 2 ** 21) {
+      throw new RangeError(`Spdk.allocBuffer: align must be a power of two up to 2 MiB, got ${String(align)}`);
+    }
+    return Buffer.from(addon().allocDma(size, align));
+  }
+
+  /**
+   * Stops SPDK: waits for in-flight I/O, closes every bdev, shuts SPDK's subsystems down.
+   * Idempotent. Buffers from allocBuffer() become empty.
+   */
+  stop(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    this.#stopping ??= (async () => {
+      uninstallSignalHandlers();
+      await this.#rpc?.close().catch(() => undefined);
+      await addon().stop();
+      this.#markStopped();
+    })();
+    return this.#stopping;
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  #markStopped(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#forgetUnexpectedStop();
+    uninstallSignalHandlers();
+    void this.#rpc?.close().catch(() => undefined);
+    if (this.rpcSocket !== null) {
+      // SPDK removes its socket on a clean shutdown; after a crash-stop it may not have.
+      try {
+        unlinkSync(this.rpcSocket);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}

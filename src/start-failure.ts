@@ -1,0 +1,78 @@
+// Turning "SPDK failed to start" into what went wrong and what to do, from what SPDK and DPDK
+// logged while starting.
+import { readFileSync } from 'node:fs';
+import { SpdkError } from './errors';
+import { parseMeminfo } from './doctor/hugepages';
+import { DEFAULT_NO_HUGE_MEM_MB } from './start-options';
+import type { NativeStartOptions } from './addon';
+
+interface Cause {
+  test: RegExp;
+  errno: number;
+  explain: (o: NativeStartOptions, line: string) => string;
+}
+
+function freeHugepagesMb(): number {
+  try {
+    const m = parseMeminfo(readFileSync('/proc/meminfo', 'utf8'));
+    return Math.floor(((m.get('HugePages_Free') ?? 0) * (m.get('Hugepagesize') ?? 0)) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+function memoryAdvice(o: NativeStartOptions): string {
+  if (o.hugepages) {
+    return `SPDK ran out of hugepage memory (${freeHugepagesMb()} MB of hugepages free now${o.memSizeMb > 0 ? `, memSizeMb ${o.memSizeMb}` : ''}). ` +
+      'Reserve more with `sudo scripts/hugepages.sh 2048` (SPDK with every subsystem needs about 1 GiB), ' +
+      `or start without hugepages: Spdk.start({ hugepages: false, memSizeMb: ${DEFAULT_NO_HUGE_MEM_MB} })`;
+  }
+  return `SPDK ran out of memory with memSizeMb ${o.memSizeMb} and no hugepages. ` +
+    `Raise memSizeMb (${DEFAULT_NO_HUGE_MEM_MB} is enough for every subsystem), use hugepages (sudo scripts/hugepages.sh 2048), ` +
+    'or build a lean library that leaves out the subsystems Node programs do not use (./build.sh --lean)';
+}
+
+const causes: Cause[] = [
+  {
+    test: /lock on core|Cannot create lock|claim.*core/i,
+    errno: 16, // EBUSY
+    explain: (o) => `another SPDK process holds a lock on a core in ${o.cpuMask}; pass another cpuMask, or lockCores: false`,
+  },
+  {
+    test: /in use|Address already|bind.*fail|listen.*fail/i,
+    errno: 98, // EADDRINUSE
+    explain: (o, line) => `SPDK's RPC socket ${o.rpcSocket} is in use by another process (${line}); pass another rpcSocket, or rpcSocket: false`,
+  },
+  {
+    test: /Cannot (allocate|get|reserve).*memory|ENOMEM|out of memory|No free .*hugepages|not enough memory|Cannot init memory|mempool|Could not allocate|alloc.*fail|failed to alloc|Cannot allocate/i,
+    errno: 12, // ENOMEM
+    explain: (o) => memoryAdvice(o),
+  },
+  {
+    test: /json|config|Failed to load subsystems|method|Invalid parameters|does not exist|not found/i,
+    errno: 22, // EINVAL
+    explain: (_o, line) => `the SPDK config given to Spdk.start() was rejected: ${line}`,
+  },
+  {
+    test: /permission|EACCES|EPERM|run as root/i,
+    errno: 13, // EACCES
+    explain: (_o, line) => `SPDK lacks a permission it needs (${line}); run as root, or see "Running without root" in the README`,
+  },
+];
+
+export function explainStartFailure(error: SpdkError, options: NativeStartOptions): SpdkError {
+  const log = error.log;
+  for (const cause of causes) {
+    const line = log.find((l) => cause.test.test(l));
+    if (line !== undefined) {
+      return new SpdkError(cause.explain(options, line), { operation: 'Spdk.start', errno: cause.errno, log, cause: error });
+    }
+  }
+  const last = log.at(-1);
+  return new SpdkError(`SPDK failed to start${last ? `: ${last}` : ''} (see error.log for what SPDK said)`, {
+    operation: 'Spdk.start',
+    errno: error.errno,
+    log,
+    cause: error,
+  });
+}

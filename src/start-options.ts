@@ -1,0 +1,156 @@
+// Spdk.start() options: validated and given their defaults here, once, before anything crosses
+// into native code.
+import { readFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseHugetlbfsMounts, parseMeminfo } from './doctor/hugepages';
+import type { NativeStartOptions } from './addon';
+
+/** SPDK's log levels, most to least severe. */
+export type SpdkLogLevel = 'none' | 'error' | 'warning' | 'notice' | 'info' | 'debug';
+
+/** An SPDK JSON configuration, as `spdk_tgt --json` takes it. */
+export interface SpdkConfig {
+  subsystems: Array<{ subsystem: string; config: Array<{ method: string; params?: Record<string, unknown> }> | null }>;
+}
+
+export interface SpdkStartOptions {
+  /** SPDK JSON configuration applied at start (bdevs, NVMe-oF targets...). */
+  config?: SpdkConfig;
+  /**
+   * Cores for SPDK's reactors: a mask (`'0x2'`), a list (`'[1,2]'`) or core numbers (`[1]`).
+   * Default: the last core, leaving the others to Node. The first core runs SPDK's app thread.
+   */
+  cpuMask?: string | number[];
+  /**
+   * Memory SPDK reserves at start, in MB. Default with hugepages: none reserved up front, SPDK
+   * takes hugepages as it needs them. Default without: 1536 (SPDK with every subsystem linked in
+   * needs about 1.5 GB of anonymous memory; a library built with `./build.sh --lean` less).
+   */
+  memSizeMb?: number;
+  /**
+   * Use hugepages (`true`), anonymous memory (`false`), or decide from what is free (`'auto'`,
+   * the default: hugepages when at least 1 GiB of them is free and hugetlbfs is mounted).
+   */
+  hugepages?: boolean | 'auto';
+  /** hugetlbfs mount to use (default: DPDK finds one). */
+  hugeDir?: string;
+  /**
+   * Unix socket path for SPDK's JSON-RPC server, so other processes (spdk's rpc.py, RpcClient)
+   * can manage this instance. Default: a private socket in the temp directory, used by
+   * `spdk.rpc`. `false`: no RPC server (and no `spdk.rpc`).
+   */
+  rpcSocket?: string | false;
+  /** Reactors sleep when idle instead of polling (saves CPU; adds wake-up latency). */
+  interruptMode?: boolean;
+  /** Which SPDK messages are printed to stderr (all warnings and errors are kept for errors). Default 'warning'. */
+  logLevel?: SpdkLogLevel;
+  /** Claim the cores with lock files in /var/tmp, as spdk_tgt does. Default false, so several processes can share cores. */
+  lockCores?: boolean;
+  /** Let DPDK scan and use PCI devices (local NVMe SSDs). Default: true when running as root. */
+  pci?: boolean;
+  /** Name of this SPDK instance (its DPDK file prefix is unique per process regardless). */
+  name?: string;
+}
+
+// SPDK's enum spdk_log_level values.
+const logLevels: Record<SpdkLogLevel, number> = { none: -1, error: 0, warning: 1, notice: 2, info: 3, debug: 4 };
+
+export const DEFAULT_NO_HUGE_MEM_MB = 1536;
+const AUTO_HUGEPAGES_MIN_MB = 1024;
+
+function fail(option: string, expected: string, got: unknown): never {
+  throw new TypeError(`Spdk.start: option '${option}' must be ${expected}, got ${typeof got === 'string' ? `'${got}'` : String(got)}`);
+}
+
+function cpuMaskOf(value: SpdkStartOptions['cpuMask']): string {
+  const cores = availableParallelism();
+  if (value === undefined) return `[${Math.max(0, cores - 1)}]`;
+  if (Array.isArray(value)) {
+    if (value.length === 0) throw new RangeError('Spdk.start: cpuMask lists no cores');
+    for (const c of value) {
+      if (!Number.isInteger(c) || c < 0) fail('cpuMask', 'core numbers (non-negative integers)', c);
+      if (c >= cores) throw new RangeError(`Spdk.start: cpuMask core ${c} does not exist (this machine has cores 0-${cores - 1})`);
+    }
+    return `[${value.join(',')}]`;
+  }
+  if (typeof value !== 'string') fail('cpuMask', "a mask string ('0x2'), a list string ('[1]') or an array of core numbers", value);
+  if (!/^(0x[0-9a-fA-F]+|[0-9a-fA-F]+|\[[0-9,\-\s]+\])$/.test(value)) {
+    fail('cpuMask', "a hex mask ('0x2') or a core list ('[1,2]')", value);
+  }
+  return value;
+}
+
+function useHugepages(value: SpdkStartOptions['hugepages']): boolean {
+  if (value === undefined || value === 'auto') {
+    try {
+      const meminfo = parseMeminfo(readFileSync('/proc/meminfo', 'utf8'));
+      const freeMb = ((meminfo.get('HugePages_Free') ?? 0) * (meminfo.get('Hugepagesize') ?? 0)) / 1024;
+      return freeMb >= AUTO_HUGEPAGES_MIN_MB && parseHugetlbfsMounts(readFileSync('/proc/mounts', 'utf8')).length > 0;
+    } catch {
+      return false;
+    }
+  }
+  if (typeof value !== 'boolean') fail('hugepages', "true, false or 'auto'", value);
+  return value;
+}
+
+let socketCounter = 0;
+
+export function normalizeStartOptions(options: SpdkStartOptions = {}): NativeStartOptions {
+  if (options === null || typeof options !== 'object') fail('options', 'an object', options);
+  const hugepages = useHugepages(options.hugepages);
+
+  let memSizeMb = hugepages ? 0 : DEFAULT_NO_HUGE_MEM_MB;
+  if (options.memSizeMb !== undefined) {
+    if (!Number.isInteger(options.memSizeMb)) fail('memSizeMb', 'an integer number of MB', options.memSizeMb);
+    if (options.memSizeMb < 64 || options.memSizeMb > 1024 * 1024) {
+      throw new RangeError(`Spdk.start: memSizeMb must be between 64 and 1048576, got ${options.memSizeMb}`);
+    }
+    memSizeMb = options.memSizeMb;
+  }
+
+  let jsonConfig = '';
+  if (options.config !== undefined) {
+    const c = options.config as unknown;
+    if (c === null || typeof c !== 'object' || !Array.isArray((c as SpdkConfig).subsystems)) {
+      fail('config', 'an SPDK JSON config object ({ subsystems: [...] })', c);
+    }
+    jsonConfig = JSON.stringify(c);
+  }
+
+  let rpcSocket = '';
+  if (options.rpcSocket === undefined) {
+    rpcSocket = join(tmpdir(), `spdk-node-${process.pid}-${socketCounter++}.sock`);
+  } else if (options.rpcSocket !== false) {
+    if (typeof options.rpcSocket !== 'string' || options.rpcSocket === '') fail('rpcSocket', 'a socket path or false', options.rpcSocket);
+    // sockaddr_un.sun_path holds 108 bytes including the terminator.
+    if (Buffer.byteLength(options.rpcSocket) > 107) throw new RangeError(`Spdk.start: rpcSocket path is longer than 107 bytes: ${options.rpcSocket}`);
+    rpcSocket = options.rpcSocket;
+  }
+
+  const logLevel = options.logLevel ?? 'warning';
+  if (!(logLevel in logLevels)) fail('logLevel', Object.keys(logLevels).map((l) => `'${l}'`).join(', '), logLevel);
+
+  for (const key of ['interruptMode', 'lockCores', 'pci'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') fail(key, 'a boolean', options[key]);
+  }
+  if (options.name !== undefined && (typeof options.name !== 'string' || !/^[\w.-]{1,64}$/.test(options.name))) {
+    fail('name', 'a short name of letters, digits, ".", "_" or "-"', options.name);
+  }
+  if (options.hugeDir !== undefined && typeof options.hugeDir !== 'string') fail('hugeDir', 'a directory path', options.hugeDir);
+
+  return {
+    name: options.name ?? 'spdk-node',
+    cpuMask: cpuMaskOf(options.cpuMask),
+    rpcSocket,
+    jsonConfig,
+    hugeDir: options.hugeDir ?? '',
+    memSizeMb,
+    hugepages,
+    interruptMode: options.interruptMode ?? false,
+    lockCores: options.lockCores ?? false,
+    pci: options.pci ?? process.getuid?.() === 0,
+    logLevel: logLevels[logLevel as SpdkLogLevel],
+  };
+}

@@ -1,0 +1,145 @@
+// Block I/O on malloc and null bdevs created from the start config.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Spdk, type Bdev } from '../../src';
+import { describeSpdk } from './support';
+
+const MALLOC_BLOCKS = 32768; // 16 MiB of 512-byte blocks
+
+describeSpdk('bdev I/O', () => {
+  let spdk: Spdk;
+
+  beforeAll(async () => {
+    spdk = await Spdk.start({
+      config: {
+        subsystems: [
+          {
+            subsystem: 'bdev',
+            config: [
+              { method: 'bdev_malloc_create', params: { name: 'Malloc0', num_blocks: MALLOC_BLOCKS, block_size: 512 } },
+              { method: 'bdev_malloc_create', params: { name: 'Malloc4k', num_blocks: 4096, block_size: 4096 } },
+              { method: 'bdev_null_create', params: { name: 'Null0', num_blocks: 1 << 20, block_size: 4096 } },
+            ],
+          },
+        ],
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await spdk?.stop();
+  });
+
+  it('reports the running SPDK version', () => {
+    expect(spdk.version).toBe('v26.01');
+  });
+
+  it('lists the bdevs from the config with their geometry and I/O types', () => {
+    const bdevs = spdk.bdevs();
+    const malloc = bdevs.find((b) => b.name === 'Malloc0');
+    expect(malloc).toMatchObject({ blockSize: 512, numBlocks: MALLOC_BLOCKS, sizeBytes: MALLOC_BLOCKS * 512, productName: 'Malloc disk' });
+    expect(malloc?.uuid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(malloc?.supportedIoTypes).toEqual(expect.arrayContaining(['read', 'write', 'unmap', 'flush', 'writeZeroes']));
+    const nul = bdevs.find((b) => b.name === 'Null0');
+    expect(nul).toMatchObject({ blockSize: 4096, numBlocks: 1 << 20, productName: 'Null disk' });
+  });
+
+  it('writes random data across a whole malloc bdev and reads it back', async () => {
+    await using bdev = await spdk.openBdev('Malloc0', { write: true });
+    const chunk = 1 << 20;
+    const written: Buffer[] = [];
+    for (let offset = 0; offset < bdev.sizeBytes; offset += chunk) {
+      const data = randomBytes(chunk);
+      written.push(data);
+      await bdev.write(offset, data);
+    }
+    for (let i = 0; i < written.length; i++) {
+      const back = await bdev.read(i * chunk, chunk);
+      expect(back.equals(written[i]!)).toBe(true);
+    }
+  });
+
+  it('completes 2,000 concurrent writes with distinct data, then reads each back', async () => {
+    await using bdev = await spdk.openBdev('Malloc4k', { write: true });
+    const count = 2000;
+    const blocks = Array.from({ length: count }, (_, i) => i % bdev.numBlocks);
+    const data = blocks.map((_, i) => {
+      const b = randomBytes(4096);
+      b.writeUInt32LE(i, 0);
+      return b;
+    });
+    await Promise.all(blocks.map((block, i) => bdev.write(block * 4096, data[i]!)));
+    const back = await Promise.all(blocks.map((block) => bdev.read(block * 4096, 4096)));
+    back.forEach((b, i) => expect(b.equals(data[i]!)).toBe(true));
+  });
+
+  it('reads into a caller-supplied Buffer and returns that Buffer', async () => {
+    await using bdev = await spdk.openBdev('Malloc4k', { write: true });
+    const data = randomBytes(8192);
+    await bdev.write(8192, data);
+    const into = Buffer.alloc(8192);
+    const result = await bdev.read(8192, into);
+    expect(result).toBe(into);
+    expect(into.equals(data)).toBe(true);
+  });
+
+  it('does I/O on a subarray view without touching the bytes around it', async () => {
+    await using bdev = await spdk.openBdev('Malloc4k', { write: true });
+    const data = randomBytes(4096);
+    await bdev.write(0, data);
+    const whole = Buffer.alloc(3 * 4096, 0xaa);
+    await bdev.read(0, whole.subarray(4096, 8192));
+    expect(whole.subarray(4096, 8192).equals(data)).toBe(true);
+    expect(whole.subarray(0, 4096).every((x) => x === 0xaa)).toBe(true);
+    expect(whole.subarray(8192).every((x) => x === 0xaa)).toBe(true);
+  });
+
+  it('does zero-copy I/O on allocBuffer memory', async () => {
+    await using bdev = await spdk.openBdev('Malloc4k', { write: true });
+    const dma = spdk.allocBuffer(16384, { align: 4096 });
+    expect(dma.length).toBe(16384);
+    expect(dma.every((x) => x === 0)).toBe(true);
+    randomBytes(16384).copy(dma);
+    const expected = Buffer.from(dma);
+    await bdev.write(65536, dma);
+    dma.fill(0);
+    const result = await bdev.read(65536, dma);
+    expect(result).toBe(dma);
+    expect(dma.equals(expected)).toBe(true);
+  });
+
+  it('writeZeroes and unmap leave zeroes; flush succeeds', async () => {
+    await using bdev = await spdk.openBdev('Malloc4k', { write: true });
+    await bdev.write(0, randomBytes(4 * 4096));
+    await bdev.writeZeroes(0, 2 * 4096);
+    expect((await bdev.read(0, 2 * 4096)).every((x) => x === 0)).toBe(true);
+    await bdev.unmap(2 * 4096, 2 * 4096);
+    expect((await bdev.read(2 * 4096, 2 * 4096)).every((x) => x === 0)).toBe(true);
+    await bdev.flush();
+    await bdev.flush(0, 4096);
+  });
+
+  it('resets a bdev', async () => {
+    await using bdev = await spdk.openBdev('Malloc4k', { write: true });
+    await expect(bdev.reset()).resolves.toBeUndefined();
+  });
+
+  it('reads from a null bdev at its last block', async () => {
+    await using bdev: Bdev = await spdk.openBdev('Null0');
+    const last = bdev.sizeBytes - 4096;
+    expect((await bdev.read(last, 4096)).length).toBe(4096);
+  });
+
+  it('keeps a dropped Buffer alive until its I/O completes', async () => {
+    await using bdev = await spdk.openBdev('Malloc4k', { write: true });
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < 200; i++) pending.push(bdev.write(i * 4096, Buffer.alloc(4096, i)));
+    // Nothing but the in-flight requests references those Buffers now.
+    (globalThis as { gc?: () => void }).gc?.();
+    await Promise.all(pending);
+    for (const i of [0, 99, 199]) {
+      const block = await bdev.read(i * 4096, 4096);
+      expect(block.every((x) => x === i)).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,35 @@
+// Shared by the tests that need SPDK: whether the fat library and addon are usable here, and if
+// not, why (the doctor's first problem), so every skipped suite says so in its name.
+import { describe } from 'vitest';
+import { checkFatLibrary } from '../../src/doctor';
+import type { SpdkConfig } from '../../src';
+
+const report = checkFatLibrary();
+export const spdkAvailable = report.ok;
+export const skipReason = report.ok ? '' : (report.problems[0]?.message ?? 'SPDK is not usable here');
+
+/** `describe` that runs only where SPDK is installed, and otherwise shows why it was skipped. */
+export function describeSpdk(name: string, body: () => void): void {
+  if (spdkAvailable) {
+    describe(name, body);
+  } else {
+    describe.skip(`${name} [skipped: ${skipReason}; install with ./build.sh]`, body);
+  }
+}
+
+export function mallocConfig(bdevs: Array<{ name: string; numBlocks: number; blockSize: number }>): SpdkConfig {
+  return {
+    subsystems: [
+      {
+        subsystem: 'bdev',
+        config: bdevs.map((b) => ({
+          method: 'bdev_malloc_create',
+          params: { name: b.name, num_blocks: b.numBlocks, block_size: b.blockSize },
+        })),
+      },
+    ],
+  };
+}
+
+/** Runs a TypeScript/JavaScript snippet in a child Node process with spdk-node loaded from the compiled lib/. */
+export const libPath = require.resolve('../../src/index.ts').replace(/src\/index\.ts$/, 'lib/index.js');
