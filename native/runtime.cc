@@ -4,6 +4,7 @@
 #include "runtime.h"
 
 #include <spdk/env.h>
+#include <spdk/env_dpdk.h>
 #include <spdk/event.h>
 #include <spdk/log.h>
 #include <spdk/thread.h>
@@ -37,6 +38,7 @@ namespace spdk_node::runtime {
 namespace {
 
 enum class State { kIdle, kStarting, kRunning, kStopping };
+class StartRequest;
 
 // Seconds the exit path waits for SPDK to shut down before leaving it to the kernel.
 constexpr auto kExitWait = std::chrono::seconds(5);
@@ -74,8 +76,9 @@ struct Runtime {
 
   std::mutex mutex;
   std::condition_variable cv;
-  bool launcher_done = false;  // guarded by mutex
-  bool dma_detached = false;   // guarded by mutex
+  StartRequest* next_start = nullptr;  // guarded by mutex: the launcher's next session
+  bool launcher_done = false;          // guarded by mutex: the current session has ended
+  bool dma_detached = false;           // guarded by mutex
 };
 
 // Never destroyed: static destruction at exit must not meet a running SPDK thread.
@@ -92,9 +95,9 @@ bool WaitLauncherDone(std::chrono::seconds limit) {
   return g.cv.wait_for(lock, limit, [] { return g.launcher_done; });
 }
 
-void JoinLauncher() {
-  if (g.launcher.joinable()) g.launcher.join();
-}
+// JS thread: the session's last completion was posted just before launcher_done was set, so this
+// returns at once in practice; it makes the ordering explicit.
+void JoinLauncher() { WaitLauncherDone(kExitWait); }
 
 // App thread: shut every registered resource down, then call `done`.
 void ShutdownResources(std::function<void()> done) {
@@ -195,7 +198,7 @@ void OnAppStarted(void* arg) {
   g.crossing->Complete(start);  // from here on `start` belongs to the JS thread
 }
 
-void LauncherMain(StartRequest* start) {
+void RunSession(StartRequest* start) {
   const StartConfig& c = g.config;
   spdk_app_opts opts;
   spdk_app_opts_init(&opts, sizeof(opts));
@@ -249,6 +252,19 @@ void LauncherMain(StartRequest* start) {
   if (stop != nullptr) g.crossing->Complete(stop);
 }
 
+void LauncherMain() {
+  for (;;) {
+    StartRequest* start;
+    {
+      std::unique_lock<std::mutex> lock(g.mutex);
+      g.cv.wait(lock, [] { return g.next_start != nullptr; });
+      start = g.next_start;
+      g.next_start = nullptr;
+    }
+    RunSession(start);
+  }
+}
+
 std::string GetString(Napi::Object o, const char* key) {
   Napi::Value v = o.Get(key);
   return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
@@ -260,6 +276,15 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
     ThrowError(env, "Spdk.start", EALREADY,
                "SPDK is already running in this process; DPDK initialises once per process, so use the "
                "running instance (or stop it first), or start SPDK in another process");
+  }
+  // SPDK can re-initialise its environment, but not every subsystem can (iSCSI keeps stale
+  // lists and crashes), so once SPDK's environment has been set up in this process, it is not
+  // started again. A start that failed before that point (bad options) may be retried.
+  if (!spdk_env_dpdk_external_init()) {
+    ThrowError(env, "Spdk.start", EALREADY,
+               "SPDK already ran in this process and cannot be started again (its subsystems do not "
+               "support re-initialisation); keep one instance for the life of the process, or run SPDK "
+               "in a child process");
   }
   Napi::Object o = info[0].As<Napi::Object>();
   StartConfig c;
@@ -290,7 +315,12 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   start->mark = log::Mark();
   Napi::Promise promise = start->deferred.Promise();
   g.crossing->Expect();
-  g.launcher = std::thread(LauncherMain, start);
+  if (!g.launcher.joinable()) g.launcher = std::thread(LauncherMain);
+  {
+    std::lock_guard<std::mutex> lock(g.mutex);
+    g.next_start = start;
+  }
+  g.cv.notify_all();
   return promise;
 }
 
@@ -319,21 +349,16 @@ bool ShutdownForExit() {
   if (g.state == State::kIdle) return true;
   {
     std::lock_guard<std::mutex> lock(g.mutex);
-    if (g.launcher_done) {
-      JoinLauncher();
-      return true;
-    }
+    if (g.launcher_done) return true;
   }
   g.exiting = true;
   spdk_thread* app = g.app_thread;
   if (app != nullptr) spdk_thread_send_msg(app, &StopFromAppThread, nullptr);
   if (WaitLauncherDone(kExitWait)) {
-    JoinLauncher();
     g.state = State::kIdle;
     return true;
   }
   // SPDK did not stop in time (I/O to a target that stopped answering): leave it to the kernel.
-  if (g.launcher.joinable()) g.launcher.detach();
   return false;
 }
 

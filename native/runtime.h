@@ -5,7 +5,10 @@
 //
 // Threads:
 //   JS thread   - calls Start/Stop/Submit; receives completions through the Crossing.
-//   launcher    - a std::thread blocked in spdk_app_start() while SPDK runs, then spdk_app_fini().
+//   launcher    - one std::thread for the life of the process: it runs spdk_app_start() (blocked
+//                 there while SPDK runs, as SPDK's main reactor), then spdk_app_fini(), then waits
+//                 for the next start. DPDK makes the thread that first initialised it its main
+//                 lcore, so a restart must run on that same thread.
 //   app thread  - SPDK's app spdk_thread on the first core of the mask; every Request::Execute().
 #pragma once
 

@@ -79,9 +79,16 @@ export class Bdev implements AsyncDisposable {
     }
   }
 
-  /** Makes data written in the range durable (a no-op on bdevs without a volatile cache). */
+  /**
+   * Makes data written in the range durable. Bdevs that have no flush (SPDK says so for those
+   * with nothing to flush, such as the io_uring bdev, which writes with O_DIRECT) succeed at once.
+   */
   flush(offset = 0, length: number = this.#sizeBytes - offset): Promise<void> {
-    return this.#range('flush', offset, length, false, (o, l) => this.#native.flush(o, l));
+    return this.#range('flush', offset, length, false, (o, l) =>
+      this.#native.flush(o, l).catch((error: unknown) => {
+        if (error instanceof SpdkError && error.code === 'ENOTSUP') return;
+        throw error;
+      }));
   }
 
   /** Tells the device the range is no longer needed (TRIM / deallocate). */

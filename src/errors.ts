@@ -7,6 +7,11 @@ for (const [name, value] of Object.entries(constants.errno)) {
   // Several names share a number (EWOULDBLOCK = EAGAIN); keep the first, which is the usual one.
   if (!errnoNames.has(value)) errnoNames.set(value, name);
 }
+// Linux errnos SPDK uses that Node's table leaves out.
+const linuxExtras: Record<string, number> = { ESHUTDOWN: 108, EREMOTEIO: 121, ENOKEY: 126, EKEYEXPIRED: 127, EKEYREVOKED: 128, EKEYREJECTED: 129 };
+for (const [name, value] of Object.entries(linuxExtras)) {
+  if (!errnoNames.has(value)) errnoNames.set(value, name);
+}
 
 /** The symbolic name of an errno value (`5` -> `'EIO'`), sign ignored. */
 export function errnoName(errno: number): string {
@@ -15,7 +20,7 @@ export function errnoName(errno: number): string {
 
 /** The errno value of a symbolic name (`'EIO'` -> `5`), or undefined. */
 export function errnoValue(name: string): number | undefined {
-  return (constants.errno as Record<string, number>)[name];
+  return (constants.errno as Record<string, number>)[name] ?? linuxExtras[name];
 }
 
 export interface SpdkErrorOptions {

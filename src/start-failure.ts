@@ -44,7 +44,8 @@ const causes: Cause[] = [
     explain: (o, line) => `SPDK's RPC socket ${o.rpcSocket} is in use by another process (${line}); pass another rpcSocket, or rpcSocket: false`,
   },
   {
-    test: /Cannot (allocate|get|reserve).*memory|ENOMEM|out of memory|No free .*hugepages|not enough memory|Cannot init memory|mempool|Could not allocate|alloc.*fail|failed to alloc|Cannot allocate/i,
+    // SPDK reports a failed subsystem initialisation as "... failed with code: -12" (ENOMEM).
+    test: /(code|rc)\s*[:=]?\s*-12\b|Cannot (allocate|get|reserve).*memory|ENOMEM|out of memory|No free .*hugepages|not enough memory|Cannot init memory|mempool|Could not allocate|alloc.*fail|failed to alloc|Cannot allocate/i,
     errno: 12, // ENOMEM
     explain: (o) => memoryAdvice(o),
   },
@@ -69,9 +70,11 @@ export function explainStartFailure(error: SpdkError, options: NativeStartOption
     }
   }
   const last = log.at(-1);
+  // Otherwise, the errno SPDK reported ("... failed with code: -22"), if any.
+  const reported = log.map((l) => /(?:code|rc)\s*[:=]?\s*-(\d+)\b/.exec(l)?.[1]).find((n) => n !== undefined);
   return new SpdkError(`SPDK failed to start${last ? `: ${last}` : ''} (see error.log for what SPDK said)`, {
     operation: 'Spdk.start',
-    errno: error.errno,
+    errno: reported !== undefined ? Number(reported) : error.errno,
     log,
     cause: error,
   });
