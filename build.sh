@@ -26,11 +26,13 @@ Options:
   --debug               debug build of SPDK (assertions, no optimisation)
   --configure-arg ARG   extra argument for SPDK's ./configure (repeatable)
   --without-subsystem NAME
-                        leave an SPDK event subsystem out of the fat library (repeatable), e.g.
-                        iscsi, vhost_blk, vhost_scsi, nbd, ublk, scsi. Subsystems a Node program
-                        does not use still start (and poll) when linked in; "--lean" drops the
-                        usual set so that interrupt mode can idle.
-  --lean                same as --without-subsystem for iscsi vhost_blk vhost_scsi scsi nbd ublk
+                        leave an SPDK event subsystem (and its library) out of the fat library
+                        (repeatable): iscsi, vhost_blk, vhost_scsi, scsi, nbd, fsdev. Every
+                        subsystem linked in starts with SPDK, takes memory and may poll; the
+                        iSCSI target polls even in interrupt mode.
+  --lean                leave out what a Node program driving bdevs, NVMe and NVMe-oF does not
+                        use: iscsi vhost_blk vhost_scsi scsi nbd. Idles in interrupt mode and
+                        starts in less memory. Default: every subsystem.
   --no-install          build and link only; verify the library in the build tree
   -h, --help            this text
 
@@ -72,7 +74,7 @@ while [ $# -gt 0 ]; do
 	--configure-arg=*) extra_configure+=("${1#*=}"); shift ;;
 	--without-subsystem) without_subsystems+=("${2:?--without-subsystem needs a name}"); shift 2 ;;
 	--without-subsystem=*) without_subsystems+=("${1#*=}"); shift ;;
-	--lean) without_subsystems+=(iscsi vhost_blk vhost_scsi scsi nbd ublk); shift ;;
+	--lean) without_subsystems+=(iscsi vhost_blk vhost_scsi scsi nbd); shift ;;
 	--no-install) install=0; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; die 2 "unknown option '$1'" ;;
@@ -214,12 +216,16 @@ fat_lib=$fat_dir/$soname
 
 # Every archive SPDK built, minus unit-test mocks, minus the subsystems left out on request.
 excluded_re='^libspdk_(ut|ut_mock)\.a$'
+without_vhost=0
 for name in "${without_subsystems[@]}"; do
 	[[ $name =~ ^[a-z0-9_]+$ ]] || die 2 "--without-subsystem: '$name' is not a subsystem name"
 	[ -f "$spdk_dir/build/lib/libspdk_event_$name.a" ] ||
 		die 2 "--without-subsystem: there is no subsystem '$name' (no libspdk_event_$name.a)"
 	excluded_re+="|^libspdk_(event_)?$name\.a$"
+	case $name in vhost_blk|vhost_scsi) without_vhost=$((without_vhost + 1)) ;; esac
 done
+# Both vhost subsystems share one library, which goes only when both do.
+[ $without_vhost = 2 ] && excluded_re+='|^libspdk_vhost\.a$'
 archives=()
 while IFS= read -r a; do
 	[[ $(basename "$a") =~ $excluded_re ]] || archives+=("$a")

@@ -10,12 +10,11 @@ let stopper: (() => Promise<void>) | undefined;
 
 function onSignal(signal: NodeJS.Signals): void {
   if (process.listenerCount(signal) > 1) return; // the program handles it
+  const stop = stopper;
   uninstall();
   const reraise = (): void => {
     process.kill(process.pid, signal);
   };
-  const stop = stopper;
-  stopper = undefined;
   if (stop === undefined) return reraise();
   const timer = setTimeout(reraise, STOP_LIMIT_MS);
   stop().catch(() => undefined).finally(() => {

@@ -17,6 +17,26 @@ export interface AllocBufferOptions {
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 const MAX_BUFFER = 2 ** 30;
 
+/**
+ * In interrupt mode an idle instance should sleep; a poller that cannot (the iSCSI target's,
+ * when the library has every subsystem linked in) keeps a core busy. Say which, and the fix.
+ */
+async function warnAboutBusyPollers(rpc: RpcClient): Promise<void> {
+  try {
+    const { threads } = await rpc.thread_get_pollers();
+    const busy = threads.flatMap((t) => t.active_pollers.map((p) => `${p.name} (thread ${t.name})`));
+    if (busy.length > 0) {
+      process.emitWarning(
+        `SPDK was started in interrupt mode, but these pollers cannot sleep and keep a core busy: ${busy.join(', ')}. ` +
+          'Build the library without the subsystems they belong to (./build.sh --lean) for an idle instance.',
+        { code: 'SPDK_NODE_BUSY_POLLERS' },
+      );
+    }
+  } catch {
+    // A warning is best effort; the instance works either way.
+  }
+}
+
 export class Spdk implements AsyncDisposable {
   /** SPDK's version as the running library reports it, e.g. `'v26.01'`. */
   readonly version: string;
@@ -68,6 +88,7 @@ export class Spdk implements AsyncDisposable {
     const version = /v\d+\.\d+(\.\d+)?\S*/.exec(info.version)?.[0] ?? info.version;
     const spdk = new Spdk(version, info.cores, info.mainCore, native.rpcSocket || null, rpc);
     installSignalHandlers(() => spdk.stop());
+    if (native.interruptMode && rpc !== null) void warnAboutBusyPollers(rpc);
     return spdk;
   }
 
