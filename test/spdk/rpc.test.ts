@@ -1,0 +1,115 @@
+// The JSON-RPC management surface against a real SPDK: in-process (spdk.rpc) and another
+// process (RpcClient.connect).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { RpcClient, RpcError, Spdk } from '../../src';
+import { describeSpdk } from './support';
+
+describeSpdk('JSON-RPC', () => {
+  let spdk: Spdk;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'spdk-node-rpc-'));
+    spdk = await Spdk.start();
+  });
+
+  afterAll(async () => {
+    await spdk?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates malloc, null and aio bdevs through RPC and does I/O on them at once', async () => {
+    writeFileSync(join(dir, 'aio.img'), Buffer.alloc(4 << 20));
+    expect(await spdk.rpc.bdev_malloc_create({ name: 'RpcMalloc', num_blocks: 2048, block_size: 4096 })).toBe('RpcMalloc');
+    expect(await spdk.rpc.bdev_null_create({ name: 'RpcNull', num_blocks: 2048, block_size: 4096 })).toBe('RpcNull');
+    expect(await spdk.rpc.bdev_aio_create({ name: 'RpcAio', filename: join(dir, 'aio.img'), block_size: 4096 })).toBe('RpcAio');
+    for (const name of ['RpcMalloc', 'RpcAio']) {
+      await using bdev = await spdk.openBdev(name, { write: true });
+      const data = Buffer.alloc(8192, name.length);
+      await bdev.write(4096, data);
+      expect((await bdev.read(4096, 8192)).equals(data)).toBe(true);
+    }
+    await using nul = await spdk.openBdev('RpcNull');
+    expect(await nul.read(0, 4096)).toHaveLength(4096);
+    const [info] = await spdk.rpc.bdev_get_bdevs({ name: 'RpcMalloc' });
+    expect(info).toMatchObject({ name: 'RpcMalloc', block_size: 4096, num_blocks: 2048 });
+  });
+
+  it('fails I/O on an open bdev that RPC deletes with ENODEV, without a crash', async () => {
+    await spdk.rpc.bdev_malloc_create({ name: 'Doomed', num_blocks: 1024, block_size: 4096 });
+    const bdev = await spdk.openBdev('Doomed', { write: true });
+    await bdev.write(0, Buffer.alloc(4096, 1));
+    await spdk.rpc.bdev_malloc_delete({ name: 'Doomed' });
+    await expect(bdev.read(0, 4096)).rejects.toMatchObject({ name: 'SpdkError', code: 'ENODEV' });
+    await bdev.close();
+    expect(spdk.bdevs().some((b) => b.name === 'Doomed')).toBe(false);
+  });
+
+  it('answers an unknown method with RpcError -32601 and bad params with an RpcError', async () => {
+    const unknown = await spdk.rpc.call('no_such_method_anywhere').catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(RpcError);
+    expect(unknown).toMatchObject({ code: -32601, method: 'no_such_method_anywhere' });
+    const bad = await spdk.rpc.bdev_malloc_create({ num_blocks: 0, block_size: 4096 }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(RpcError);
+    const dup = await spdk.rpc.bdev_null_create({ name: 'RpcNull', num_blocks: 8, block_size: 4096 }).catch((e: unknown) => e);
+    expect(dup).toBeInstanceOf(RpcError);
+    expect((dup as RpcError).message).toMatch(/exist/i);
+  });
+
+  it('handles 1,000 concurrent requests and a response listing over a thousand bdevs', async () => {
+    const names = Array.from({ length: 1000 }, (_, i) => `Many${i}`);
+    const created = await Promise.all(names.map((name) => spdk.rpc.bdev_null_create({ name, num_blocks: 16, block_size: 512 })));
+    expect(created).toEqual(names);
+    const all = await spdk.rpc.bdev_get_bdevs();
+    expect(all.length).toBeGreaterThanOrEqual(1000);
+    expect(spdk.bdevs().filter((b) => b.name.startsWith('Many'))).toHaveLength(1000);
+    await Promise.all(names.map((name) => spdk.rpc.bdev_null_delete({ name })));
+    expect(spdk.bdevs().some((b) => b.name.startsWith('Many'))).toBe(false);
+  });
+
+  it('reports framework state through typed results', async () => {
+    const reactors = await spdk.rpc.framework_get_reactors();
+    expect(reactors.reactors[0]?.lcore).toBe(spdk.mainCore);
+    const stats = await spdk.rpc.thread_get_stats();
+    expect(stats.threads.some((t) => t.name === 'app_thread')).toBe(true);
+    const version = await spdk.rpc.spdk_get_version();
+    expect(version.version).toContain(spdk.version);
+  });
+
+  it('drives another Node process running spdk-node through RpcClient', async () => {
+    const socket = join(dir, 'other.sock');
+    const script = `
+      const { Spdk } = require(${JSON.stringify(join(__dirname, '..', '..', 'lib'))});
+      Spdk.start({ rpcSocket: ${JSON.stringify(socket)}, logLevel: 'error' }).then((s) => {
+        console.log('ready');
+        process.stdin.once('data', () => s.stop().then(() => console.log('stopped')));
+      });`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: child.stdout! });
+    const next = () => new Promise<string>((resolve) => lines.once('line', resolve));
+    try {
+      expect(await next()).toBe('ready');
+      await using client = await RpcClient.connect(socket);
+      expect(await client.bdev_malloc_create({ name: 'Remote', num_blocks: 256, block_size: 512 })).toBe('Remote');
+      const bdevs = await client.bdev_get_bdevs();
+      expect(bdevs.map((b) => b.name)).toContain('Remote');
+      // The other process's bdevs are not this process's.
+      expect(spdk.bdevs().some((b) => b.name === 'Remote')).toBe(false);
+      const stopped = next();
+      child.stdin!.write('stop\n');
+      expect(await stopped).toBe('stopped');
+      await expect(client.spdk_get_version()).rejects.toMatchObject({ name: 'SpdkError' });
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('says what is wrong when no SPDK listens on a socket', async () => {
+    await expect(RpcClient.connect(join(dir, 'nobody.sock'))).rejects.toMatchObject({ name: 'SpdkError', code: 'ENOENT' });
+  });
+});
