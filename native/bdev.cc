@@ -214,7 +214,7 @@ class IoRequest : public Request {
 
   void Finish(int result) {
     rc = result;
-    if (bounce != nullptr) dma::FreeBounce(bounce);
+    if (bounce != nullptr) dma::FreeBounce(bounce, length);
     bounce = nullptr;
     st->IoFinished();
     runtime::Complete(this);
@@ -338,6 +338,7 @@ class Bdev : public Napi::ObjectWrap<Bdev> {
     return promise;
   }
 
+  friend std::shared_ptr<BdevState> bdev::StateOf(Napi::Value v);
   std::shared_ptr<BdevState> st_;
   bool closed_ = false;  // JS thread view
 };
@@ -418,6 +419,16 @@ Napi::Value ListBdevs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 namespace bdev {
+std::shared_ptr<BdevState> StateOf(Napi::Value v) {
+  Napi::Env env = v.Env();
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Data(env).bdev_constructor.Value())) {
+    throw Napi::TypeError::New(env, "expected an open bdev");
+  }
+  Bdev* b = Bdev::Unwrap(v.As<Napi::Object>());
+  if (b->closed_) ThrowError(env, "bdev.createQueue", EBADF, "bdev '" + b->st_->name + "' is closed");
+  return b->st_;
+}
+
 void Init(Napi::Env env, Napi::Object exports) {
   Data(env).bdev_constructor = Napi::Persistent(Bdev::Define(env));
   exports.Set("openBdev", Napi::Function::New(env, OpenBdev, "openBdev"));

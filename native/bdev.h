@@ -50,6 +50,9 @@ class BdevState : public AppResource, public std::enable_shared_from_this<BdevSt
 
 namespace bdev {
 void Init(Napi::Env env, Napi::Object exports);
+// JS thread: the state of an open native bdev object (for queues on it). Throws if `v` is not
+// one, or is closed.
+std::shared_ptr<BdevState> StateOf(Napi::Value v);
 }
 
 }  // namespace spdk_node

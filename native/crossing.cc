@@ -29,13 +29,22 @@ Crossing::~Crossing() {
   for (Request* r : completed_) delete r;
 }
 
-void Crossing::Expect() {
+void Crossing::Hold() {
   if (outstanding_++ == 0) napi_ref_threadsafe_function(env_, wake_);
+}
+
+void Crossing::Release() {
+  if (--outstanding_ == 0) napi_unref_threadsafe_function(env_, wake_);
+}
+
+void Crossing::Expect(Request* request) {
+  request->tracked = true;
+  Hold();
 }
 
 void Crossing::Submit(Request* request) {
   assert(target_ != nullptr);
-  Expect();
+  Expect(request);
   bool ring;
   {
     std::lock_guard<std::mutex> lock(submit_mutex_);
@@ -62,10 +71,32 @@ void Crossing::OnDoorbell(void* ctx) {
 }
 
 void Crossing::Complete(Request* request) {
+  if (target_ != nullptr && spdk_get_thread() == target_) {
+    local_completed_.push_back(request);
+    if (local_completed_.size() == 1 && spdk_thread_send_msg(target_, &Crossing::OnFlush, this) == 0) return;
+    if (local_completed_.size() > 1) return;
+    // No message could be sent (message pool exhausted): hand it over now instead.
+    std::vector<Request*> now;
+    now.swap(local_completed_);
+    Publish(now);
+    return;
+  }
+  std::vector<Request*> one{request};
+  Publish(one);
+}
+
+void Crossing::OnFlush(void* ctx) {
+  auto* self = static_cast<Crossing*>(ctx);
+  std::vector<Request*> batch;
+  batch.swap(self->local_completed_);
+  self->Publish(batch);
+}
+
+void Crossing::Publish(std::vector<Request*>& requests) {
   bool wake;
   {
     std::lock_guard<std::mutex> lock(complete_mutex_);
-    completed_.push_back(request);
+    completed_.insert(completed_.end(), requests.begin(), requests.end());
     wake = !wake_pending_;
     wake_pending_ = true;
   }
@@ -100,10 +131,9 @@ void Crossing::Deliver(std::vector<Request*>& batch) {
       // A delivery that throws (out of memory creating a result) must not stop the others.
       fprintf(stderr, "spdk-node: failed to deliver a completion: %s\n", e.what());
     }
+    if (r->tracked) Release();
     delete r;
   }
-  outstanding_ -= batch.size();
-  if (outstanding_ == 0) napi_unref_threadsafe_function(env_, wake_);
   // Closing the outermost callback scope runs the microtask queue: the batch's promise
   // reactions run here, once.
   napi_close_callback_scope(env_, scope);

@@ -10,10 +10,13 @@
 //   busy, further submissions ride along without another message: one doorbell, many requests.
 //
 // SPDK -> JS (completion):
-//   Whatever SPDK thread finishes a request calls Crossing::Complete(). Completed requests are
-//   appended to a completion list under a mutex; only the Complete() that finds no wake-up
-//   pending calls the N-API threadsafe function, so the JS thread wakes once for however many
-//   completions arrived in the meantime. There it calls
+//   Whatever SPDK thread finishes a request calls Crossing::Complete(). On the target thread
+//   (nearly always) the request goes into a list only that thread touches, and the first one in
+//   it sends that thread a message to flush the list: everything that completes before SPDK gets
+//   to that message (a reactor handles messages in batches) crosses together. The flush appends
+//   the list to the completion list under a mutex; only a flush (or a Complete() from another
+//   thread) that finds no wake-up pending calls the N-API threadsafe function, so the JS thread
+//   wakes once for however many completions arrived in the meantime. There it calls
 //   Request::Deliver() for each inside one N-API callback scope, so promise reactions (microtasks)
 //   run once per batch, after all of them are settled.
 //
@@ -40,6 +43,8 @@ namespace spdk_node {
 class Request {
  public:
   virtual ~Request() = default;
+  // Set by Submit()/Expect(): JS is waiting for this one (it counts toward keep-alive).
+  bool tracked = false;
   // On the SPDK thread the request was submitted to. Must end, now or later, in Complete().
   virtual void Execute() = 0;
   // On the JS thread, inside a callback scope: settle the promise / hand over the results.
@@ -59,9 +64,21 @@ class Crossing {
   void Submit(Request* request);
   // JS thread. For a request that is not Submit()ted but will be Complete()d by some other
   // thread (SPDK start-up and shutdown): counts it as outstanding; takes ownership at Complete().
-  void Expect();
-  // Any SPDK thread. Hands a finished request back to the JS thread.
+  void Expect(Request* request);
+  // JS thread. Keep Node's event loop alive for work that completes as untracked requests (a
+  // queue's I/O, delivered in batches): Hold() when it starts, Release() when it is done.
+  void Hold();
+  void Release();
+  // Any SPDK thread. Hands a finished request back to the JS thread. A request that was neither
+  // submitted nor expected (a notice, a batch of queue completions) is delivered all the same.
   void Complete(Request* request);
+  // The target thread's host, after SPDK stopped: hand over completions whose flush message
+  // SPDK did not get to.
+  void FlushLocal() {
+    std::vector<Request*> rest;
+    rest.swap(local_completed_);
+    if (!rest.empty()) Publish(rest);
+  }
   // JS thread. Delivers whatever has completed, now (used before tearing down).
   void DrainCompletions();
 
@@ -69,6 +86,8 @@ class Crossing {
 
  private:
   static void OnDoorbell(void* ctx);
+  static void OnFlush(void* ctx);
+  void Publish(std::vector<Request*>& requests);
   static void OnWake(napi_env env, napi_value js_callback, void* context, void* data);
   void Deliver(std::vector<Request*>& batch);
 
@@ -80,6 +99,8 @@ class Crossing {
   spdk_thread* target_ = nullptr;
   std::mutex submit_mutex_;
   std::vector<Request*> submitted_;
+
+  std::vector<Request*> local_completed_;  // target thread only
 
   std::mutex complete_mutex_;
   std::vector<Request*> completed_;

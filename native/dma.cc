@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <vector>
 
 #include "addon_data.h"
 #include "runtime.h"
@@ -44,9 +45,15 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
   runtime::CheckRunning(env, "Spdk.allocBuffer");
   size_t size = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
   size_t align = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  return NewArrayBuffer(env, "Spdk.allocBuffer", size, align);
+}
+
+}  // namespace
+
+Napi::ArrayBuffer NewArrayBuffer(Napi::Env env, const char* operation, size_t size, size_t align) {
   void* p = spdk_dma_zmalloc(size, align, nullptr);
   if (p == nullptr) {
-    ThrowError(env, "Spdk.allocBuffer", ENOMEM,
+    ThrowError(env, operation, ENOMEM,
                "no DMA memory left for " + std::to_string(size) + " bytes; start SPDK with a larger memSizeMb, "
                "reserve more hugepages, or free buffers you no longer use");
   }
@@ -56,15 +63,13 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
   if (status != napi_ok) {
     delete hint;
     spdk_dma_free(p);
-    NAPI_THROW_IF_FAILED(env, status, Napi::Value());
+    NAPI_THROW_IF_FAILED(env, status, Napi::ArrayBuffer());
   }
   napi_ref ref;
   napi_create_reference(env, ab, 0, &ref);
   g_blocks[reinterpret_cast<uintptr_t>(p)] = Block{size, ref};
-  return Napi::Value(env, ab);
+  return Napi::ArrayBuffer(env, ab);
 }
-
-}  // namespace
 
 bool Contains(const void* p, size_t length) {
   auto addr = reinterpret_cast<uintptr_t>(p);
@@ -86,9 +91,45 @@ void DetachAll(Napi::Env env) {
   g_generation++;
 }
 
-void* AllocBounce(size_t length, size_t align) { return spdk_dma_malloc(length, align, nullptr); }
+namespace {
+// Size classes 4 KiB << k, k < kClasses (4 KiB .. 1 MiB); larger buffers are not kept.
+constexpr size_t kMinBounce = 4096;
+constexpr int kClasses = 9;
+constexpr size_t kKeepPerClass = 256;
+std::vector<void*> g_free_bounces[kClasses];
 
-void FreeBounce(void* p) { spdk_dma_free(p); }
+int SizeClass(size_t length) {
+  size_t size = kMinBounce;
+  for (int k = 0; k < kClasses; k++, size <<= 1) {
+    if (length <= size) return k;
+  }
+  return -1;
+}
+}  // namespace
+
+void* AllocBounce(size_t length, size_t align) {
+  int k = SizeClass(length);
+  if (k < 0 || align > kMinBounce) return spdk_dma_malloc(length, align, nullptr);
+  if (!g_free_bounces[k].empty()) {
+    void* p = g_free_bounces[k].back();
+    g_free_bounces[k].pop_back();
+    return p;
+  }
+  return spdk_dma_malloc(kMinBounce << k, kMinBounce, nullptr);
+}
+
+void FreeBounce(void* p, size_t length) {
+  int k = SizeClass(length);
+  if (k >= 0 && g_free_bounces[k].size() < kKeepPerClass) {
+    g_free_bounces[k].push_back(p);
+    return;
+  }
+  spdk_dma_free(p);
+}
+
+void ForgetBounces() {
+  for (auto& list : g_free_bounces) list.clear();
+}
 
 void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("allocDma", Napi::Function::New(env, Alloc, "allocDma"));

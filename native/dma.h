@@ -14,13 +14,19 @@
 namespace spdk_node::dma {
 
 void Init(Napi::Env env, Napi::Object exports);
+// JS thread, SPDK running: zeroed DMA memory as a registered ArrayBuffer (see above). Throws an
+// SpdkError ENOMEM, naming `operation`, when there is none left.
+Napi::ArrayBuffer NewArrayBuffer(Napi::Env env, const char* operation, size_t size, size_t align);
 // JS thread: does [p, p + length) lie within one live DMA block?
 bool Contains(const void* p, size_t length);
 // JS thread: detach every block's ArrayBuffer and forget the blocks (SPDK is stopping).
 void DetachAll(Napi::Env env);
 
-// Bounce buffers for I/O on ordinary memory; callable from any thread while SPDK runs.
+// Bounce buffers for I/O on ordinary memory. App thread only: freed buffers are kept in
+// per-size free lists there (an rte_malloc per I/O costs more than the I/O), and dropped with
+// ForgetBounces() when SPDK's environment goes away.
 void* AllocBounce(size_t length, size_t align);
-void FreeBounce(void* p);
+void FreeBounce(void* p, size_t length);
+void ForgetBounces();
 
 }  // namespace spdk_node::dma

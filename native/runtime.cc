@@ -232,6 +232,8 @@ void RunSession(StartRequest* start) {
   int rc = spdk_app_start(&opts, &OnAppStarted, start);
 
   g.app_thread = nullptr;
+  g.crossing->FlushLocal();  // this thread hosted the app thread: its list is ours now
+  dma::ForgetBounces();      // their memory goes with the environment
   if (!g.started) {  // `start` is still ours: nothing has completed it
     start->rc = rc;
     start->log = log::Since(start->mark);
@@ -314,7 +316,7 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   auto* start = new StartRequest(env);
   start->mark = log::Mark();
   Napi::Promise promise = start->deferred.Promise();
-  g.crossing->Expect();
+  g.crossing->Expect(start);
   if (!g.launcher.joinable()) g.launcher = std::thread(LauncherMain);
   {
     std::lock_guard<std::mutex> lock(g.mutex);

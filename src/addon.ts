@@ -4,6 +4,8 @@ import { SpdkError, NvmeError } from './errors';
 import { loadNative } from './native';
 import { nvmeStatusNames } from './nvme/status';
 import type { BdevInfo } from './bdev-info';
+import type { NativeNvme } from './nvme/native';
+import type { NativeIoQueueConstructor } from './queue';
 
 export interface NativeStartOptions {
   name: string;
@@ -40,7 +42,7 @@ export interface NativeBdev {
   close(): Promise<void>;
 }
 
-export interface NativeAddon {
+export interface NativeAddon extends NativeNvme {
   start(options: NativeStartOptions): Promise<NativeStartInfo>;
   stop(): Promise<void>;
   state(): 'idle' | 'starting' | 'running' | 'stopping';
@@ -51,6 +53,7 @@ export interface NativeAddon {
   allocDma(size: number, align: number): ArrayBuffer;
   openBdev(name: string, write: boolean): Promise<NativeBdev>;
   listBdevs(): BdevInfo[];
+  IoQueue: NativeIoQueueConstructor;
 }
 
 const stoppedListeners = new Set<() => void>();

@@ -1,7 +1,8 @@
 // An open bdev. Offsets and lengths are bytes, block-aligned; everything is checked here before
 // it crosses into native code, and failures come back as rejected promises, never throws.
 import { SpdkError } from './errors';
-import type { NativeBdev } from './addon';
+import { addon, type NativeBdev } from './addon';
+import { IoQueue, type IoQueueOptions } from './queue';
 
 export interface OpenBdevOptions {
   /** Open for writing as well as reading. Default false. */
@@ -107,6 +108,15 @@ export class Bdev implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * A queue for batched I/O on this bdev: many I/Os per crossing into SPDK, completions in bulk.
+   * See IoQueue. Close the queue before the bdev.
+   */
+  createQueue(options: IoQueueOptions = {}): IoQueue {
+    if (this.#closing !== undefined) throw new SpdkError(`bdev '${this.name}' is closed`, { operation: 'bdev.createQueue', errno: 9 });
+    return new IoQueue(addon().IoQueue, this.#native, this.#native.blockSize, this.#sizeBytes, options);
   }
 
   /**

@@ -3,6 +3,7 @@ import { addon, onUnexpectedStop } from './addon';
 import { Bdev, type OpenBdevOptions } from './bdev';
 import type { BdevInfo } from './bdev-info';
 import { SpdkError } from './errors';
+import { Nvme } from './nvme/nvme';
 import { RpcClient } from './rpc/client';
 import { installSignalHandlers, uninstall as uninstallSignalHandlers } from './signals';
 import { explainStartFailure } from './start-failure';
@@ -50,6 +51,7 @@ export class Spdk implements AsyncDisposable {
   #stopping: Promise<void> | undefined;
   #stopped = false;
   readonly #forgetUnexpectedStop: () => void;
+  #nvme: Nvme | undefined;
 
   private constructor(version: string, cores: number, mainCore: number, rpcSocket: string | null, rpc: RpcClient | null) {
     this.version = version;
@@ -106,6 +108,12 @@ export class Spdk implements AsyncDisposable {
       });
     }
     return this.#rpc;
+  }
+
+  /** NVMe controllers through SPDK's NVMe driver: connect (fabrics, PCIe) and probe. */
+  get nvme(): Nvme {
+    this.#nvme ??= new Nvme();
+    return this.#nvme;
   }
 
   /** Every bdev SPDK has now (a short synchronous query of SPDK's app thread). */
