@@ -1,6 +1,10 @@
 // Every `spdk-node` command, in the order `spdk-node --help` lists them. A new command is a module
 // in this directory exporting a Command, added here.
+import { bdevListCommand } from './bdev-list';
+import { bdevPerfCommand } from './bdev-perf';
 import type { Command } from './command';
+import { demoCommand } from './demo';
 import { doctorCommand } from './doctor';
+import { rpcCommand } from './rpc';
 
-export const commands: readonly Command[] = [doctorCommand];
+export const commands: readonly Command[] = [doctorCommand, demoCommand, bdevListCommand, bdevPerfCommand, rpcCommand];
