@@ -216,6 +216,9 @@ void RunSession(StartRequest* start) {
   opts.disable_cpumask_locks = !c.lock_cores;
   // Node owns the process's signals; JS decides what SIGINT/SIGTERM do (see src/signals.ts).
   opts.disable_signal_handlers = true;
+  // No tracepoint buffer: it lives in /dev/shm and only spdk_app_fini() removes it, so a killed
+  // process would leave it behind, and Node programs rarely read SPDK traces.
+  opts.num_entries = 0;
   opts.log = &log::Callback;
   opts.print_level = static_cast<spdk_log_level>(c.log_level);
   if (!c.json_config.empty()) {

@@ -29,9 +29,13 @@ function run(mode: string): Running {
   return { proc, first, exited };
 }
 
-function hugepageFilesOf(pid: number): string[] {
-  if (!existsSync('/dev/hugepages')) return [];
-  return readdirSync('/dev/hugepages').filter((f) => f.includes(`spdk_pid${pid}`));
+/** Files a process of SPDK's could leave behind: hugepage files, shared memory. */
+function leftoversOf(pid: number): string[] {
+  const found: string[] = [];
+  for (const dir of ['/dev/hugepages', '/dev/shm']) {
+    if (existsSync(dir)) found.push(...readdirSync(dir).filter((f) => f.endsWith(`pid${pid}`) || f.includes(`spdk_pid${pid}`)));
+  }
+  return found;
 }
 
 describeSpdk('processes', () => {
@@ -45,7 +49,7 @@ describeSpdk('processes', () => {
       expect(code).toBe(null);
       expect(stderr).not.toMatch(/Segmentation|Aborted|core dumped|assert/i);
       expect(existsSync(String(ready.rpcSocket))).toBe(false); // SPDK shut its RPC server down
-      expect(hugepageFilesOf(Number(ready.pid))).toEqual([]);
+      expect(leftoversOf(Number(ready.pid))).toEqual([]);
     });
   }
 
@@ -57,7 +61,15 @@ describeSpdk('processes', () => {
     expect(code).toBe(0);
     expect(stderr).not.toMatch(/Segmentation|Aborted|core dumped/i);
     expect(Date.now() - started).toBeLessThan(30_000);
-    expect(hugepageFilesOf(Number(ready.pid))).toEqual([]);
+    expect(leftoversOf(Number(ready.pid))).toEqual([]);
+  });
+
+  it('a process killed with SIGKILL leaves no hugepage or shared-memory files', async () => {
+    const c = run('wait');
+    const ready = await c.first;
+    c.proc.kill('SIGKILL');
+    expect((await c.exited).signal).toBe('SIGKILL');
+    expect(leftoversOf(Number(ready.pid))).toEqual([]);
   });
 
   it('two processes run SPDK at once, each doing verified I/O', async () => {
