@@ -26,7 +26,11 @@ export { SpdkError, NvmeError, RpcError, errnoName } from './errors';
 export type { NvmeStatus, SpdkErrorOptions } from './errors';
 export { SpdkLoadError } from './load-error';
 export { checkFatLibrary, formatReport } from './doctor';
-export type { FatLibraryReport } from './doctor';
+export type { ElfKind } from './elf';
+export type {
+  FatLibraryReport, CheckOptions, CoresReport, AddonCandidate, AddonKind, AddonReport, Finding, HugepagePool,
+  HugepagesReport, HugetlbfsMount, LibraryReport, LibrarySource, FatManifest, ManifestReport, AccessState, PermissionsReport,
+} from './doctor';
 export { RpcClient, DEFAULT_RPC_SOCKET } from './rpc';
 export type { RpcClientOptions } from './rpc';
 /** Every generated RPC parameter type and the hand-written result types, e.g. `RpcTypes.BdevMallocCreateParams`. */

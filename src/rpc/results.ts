@@ -353,5 +353,6 @@ export interface RpcResultMap {
 export type RpcResult<M extends string> = M extends keyof RpcResultMap ? RpcResultMap[M] : unknown;
 
 // Compile-time check that every key above is a method of the schema (catches typos and removals).
-type AssertKnownMethods<T extends RpcMethodName> = T;
+/** @internal Compile-time check that every result type names a real method. */
+export type AssertKnownMethods<T extends RpcMethodName> = T;
 export type RpcTypedResultMethod = AssertKnownMethods<keyof RpcResultMap>;
