@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { parseHugetlbfsMounts, parseMeminfo } from './doctor/hugepages';
 import type { NativeStartOptions } from './addon';
 
-/** SPDK's log levels, most to least severe. */
-export type SpdkLogLevel = 'none' | 'error' | 'warning' | 'notice' | 'info' | 'debug';
+/** SPDK's log levels, most to least severe (`'warn'`, SPDK's own spelling, means `'warning'`). */
+export type SpdkLogLevel = 'none' | 'error' | 'warning' | 'warn' | 'notice' | 'info' | 'debug';
 
 /** An SPDK JSON configuration, as `spdk_tgt --json` takes it. */
 export interface SpdkConfig {
@@ -21,7 +21,7 @@ export interface SpdkStartOptions {
    * Cores for SPDK's reactors: a mask (`'0x2'`), a list (`'[1,2]'`) or core numbers (`[1]`).
    * Default: the last core, leaving the others to Node. The first core runs SPDK's app thread.
    */
-  cpuMask?: string | number[];
+  cpuMask?: string | number | number[];
   /**
    * Memory SPDK reserves at start, in MB. Default with hugepages: none reserved up front, SPDK
    * takes hugepages as it needs them. Default without: 1536 (SPDK with every subsystem linked in
@@ -54,7 +54,7 @@ export interface SpdkStartOptions {
 }
 
 // SPDK's enum spdk_log_level values.
-const logLevels: Record<SpdkLogLevel, number> = { none: -1, error: 0, warning: 1, notice: 2, info: 3, debug: 4 };
+const logLevels: Record<SpdkLogLevel, number> = { none: -1, error: 0, warning: 1, warn: 1, notice: 2, info: 3, debug: 4 };
 
 export const DEFAULT_NO_HUGE_MEM_MB = 1536;
 const AUTO_HUGEPAGES_MIN_MB = 1024;
@@ -66,6 +66,11 @@ function fail(option: string, expected: string, got: unknown): never {
 function cpuMaskOf(value: SpdkStartOptions['cpuMask']): string {
   const cores = availableParallelism();
   if (value === undefined) return `[${Math.max(0, cores - 1)}]`;
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value) || value <= 0) fail('cpuMask', 'a positive bitmask of cores', value);
+    if (value >= 2 ** cores) throw new RangeError(`Spdk.start: cpuMask 0x${value.toString(16)} names cores this machine lacks (cores 0-${cores - 1})`);
+    return `0x${value.toString(16)}`;
+  }
   if (Array.isArray(value)) {
     if (value.length === 0) throw new RangeError('Spdk.start: cpuMask lists no cores');
     for (const c of value) {
@@ -129,8 +134,10 @@ export function normalizeStartOptions(options: SpdkStartOptions = {}): NativeSta
     rpcSocket = options.rpcSocket;
   }
 
-  const logLevel = options.logLevel ?? 'warning';
-  if (!(logLevel in logLevels)) fail('logLevel', Object.keys(logLevels).map((l) => `'${l}'`).join(', '), logLevel);
+  const logLevel = typeof options.logLevel === 'string' ? options.logLevel.toLowerCase() : (options.logLevel ?? 'warning');
+  if (typeof logLevel !== 'string' || !Object.hasOwn(logLevels, logLevel)) {
+    fail('logLevel', Object.keys(logLevels).map((l) => `'${l}'`).join(', '), options.logLevel);
+  }
 
   for (const key of ['interruptMode', 'lockCores', 'pci'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'boolean') fail(key, 'a boolean', options[key]);
