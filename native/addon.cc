@@ -4,6 +4,8 @@
 #include "addon_data.h"
 #include "bdev.h"
 #include "dma.h"
+#include "nvme.h"
+#include "queue.h"
 #include "runtime.h"
 
 namespace spdk_node {
@@ -13,6 +15,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   runtime::Init(env, exports);
   dma::Init(env, exports);
   bdev::Init(env, exports);
+  nvme::Init(env, exports);
+  queue::Init(env, exports);
   return exports;
 }
 

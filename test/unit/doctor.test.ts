@@ -280,16 +280,19 @@ describe('spdk-node', () => {
     expect(await main(['bdev', 'perf'], capture(), commands)).toBe(0);
   });
 
-  const viteNode = join(repoRoot, 'node_modules', 'vite-node', 'vite-node.mjs');
-  const runProcess = existsSync(viteNode) ? it : it.skip;
-  runProcess(`exits non-zero as a real process when the library is unusable${existsSync(viteNode) ? '' : ' (skipped: vite-node is not installed)'}`, () => {
-    const result = spawnSync(process.execPath, [viteNode, join(repoRoot, 'src', 'cli.ts'), 'doctor', '--json'], {
+  // The compiled executable, as users run it (`npm test` compiles lib/ first).
+  const cliJs = join(repoRoot, 'lib', 'cli.js');
+  const runCli = existsSync(cliJs) ? it : it.skip;
+  runCli(`exits non-zero as a real process when the library is unusable${existsSync(cliJs) ? '' : ' (skipped: lib/ is not compiled; run npx tsc)'}`, () => {
+    const result = spawnSync(process.execPath, [cliJs, 'doctor', '--json'], {
       cwd: repoRoot,
       env: { ...process.env, SPDK_FAT_LIB: '/nonexistent/libspdk_fat.so' },
       encoding: 'utf8',
       timeout: 60_000,
     });
     expect(result.status).toBe(1);
-    expect((JSON.parse(result.stdout) as FatLibraryReport).ok).toBe(false);
+    const report = JSON.parse(result.stdout) as FatLibraryReport;
+    expect(report.ok).toBe(false);
+    expect(report.problems.map((p) => p.message).join('\n')).toMatch(/nonexistent/);
   }, 60_000);
 });

@@ -1,0 +1,188 @@
+// See nvme.h. The NVM commands (read, write, compare, write zeroes, deallocate, flush) submitted
+// on an I/O queue pair: checked by the TypeScript layer, submitted on the app thread, completed
+// by the queue pair's poller. Ordinary Buffers are bounced through DMA memory (Payload).
+#include <spdk/nvme.h>
+
+#include <cstring>
+
+#include "addon_data.h"
+#include "crossing.h"
+#include "nvme.h"
+
+namespace spdk_node::nvme {
+namespace {
+
+// ---- namespace commands -------------------------------------------------------------------
+
+enum class IoKind { kRead, kWrite, kCompare, kWriteZeroes, kDeallocate, kFlush };
+
+const char* OperationName(IoKind kind) {
+  switch (kind) {
+    case IoKind::kRead: return "ns.read";
+    case IoKind::kWrite: return "ns.write";
+    case IoKind::kCompare: return "ns.compare";
+    case IoKind::kWriteZeroes: return "ns.writeZeroes";
+    case IoKind::kDeallocate: return "ns.deallocate";
+    default: return "ns.flush";
+  }
+}
+
+class IoRequest : public Request, public WaitingIo {
+ public:
+  IoRequest(Napi::Env env, std::shared_ptr<QpairState> q, IoKind kind, uint32_t nsid, uint64_t lba, uint32_t count)
+      : deferred(Napi::Promise::Deferred::New(env)), q_(std::move(q)), kind_(kind), nsid_(nsid), lba_(lba), count_(count) {}
+
+  void Execute() override {
+    QpairState* q = q_.get();
+    if (int why = q->Unusable()) {
+      rc_ = why;
+      runtime::Complete(this);
+      return;
+    }
+    ns_ = spdk_nvme_ctrlr_get_ns(q->ctrlr->ctrlr, nsid_);
+    if (ns_ == nullptr || !spdk_nvme_ns_is_active(ns_)) {
+      rc_ = -ENODEV;
+      runtime::Complete(this);
+      return;
+    }
+    buf_ = payload.Prepare(kind_ == IoKind::kWrite || kind_ == IoKind::kCompare);
+    if (buf_ == nullptr && payload.length > 0) {
+      rc_ = -ENOMEM;
+      runtime::Complete(this);
+      return;
+    }
+    q->inflight++;
+    if (!Retry()) q->waiting.push_back(this);
+    q->Kick();  // `this` may be gone (completed at once); `q` is not: only its poller releases it
+  }
+
+  bool Retry() override {
+    spdk_nvme_qpair* qp = q_->qpair;
+    int r;
+    switch (kind_) {
+      case IoKind::kRead: r = spdk_nvme_ns_cmd_read(ns_, qp, buf_, lba_, count_, &Done, this, 0); break;
+      case IoKind::kWrite: r = spdk_nvme_ns_cmd_write(ns_, qp, buf_, lba_, count_, &Done, this, 0); break;
+      case IoKind::kCompare: r = spdk_nvme_ns_cmd_compare(ns_, qp, buf_, lba_, count_, &Done, this, 0); break;
+      case IoKind::kWriteZeroes: r = spdk_nvme_ns_cmd_write_zeroes(ns_, qp, lba_, count_, &Done, this, 0); break;
+      case IoKind::kDeallocate:
+        r = spdk_nvme_ns_cmd_dataset_management(ns_, qp, SPDK_NVME_DSM_ATTR_DEALLOCATE, ranges.data(),
+                                                static_cast<uint16_t>(ranges.size()), &Done, this);
+        break;
+      default: r = spdk_nvme_ns_cmd_flush(ns_, qp, &Done, this); break;
+    }
+    if (r == -ENOMEM) return false;
+    if (r != 0) Finish(r);
+    return true;
+  }
+
+  void Abandon(int rc) override { Finish(rc); }
+
+  void Deliver(Napi::Env env) override {
+    const char* op = OperationName(kind_);
+    if (nvme_status_) {
+      deferred.Reject(MakeNvmeError(env, op, sct_, sc_, dnr_));
+    } else if (rc_ != 0) {
+      deferred.Reject(MakeError(env, op, rc_, Describe()));
+    } else {
+      deferred.Resolve(kind_ == IoKind::kRead ? keep.Value() : env.Undefined());
+    }
+  }
+
+  Napi::Promise::Deferred deferred;
+  Payload payload;
+  Napi::Reference<Napi::Value> keep;
+  std::vector<spdk_nvme_dsm_range> ranges;
+
+ private:
+  std::string Describe() const {
+    std::string qp = "queue pair " + std::to_string(q_->id);
+    switch (rc_) {
+      case -EBADF: return qp + " was freed, or its controller detached";
+      case -ENXIO:
+        return qp + " is disconnected: the connection to the controller failed (is the target gone?) and the "
+                    "command's outcome is unknown; detach the controller and connect again";
+      case -ETIMEDOUT:
+        return "the controller failed: a command on " + qp + " got no answer within the command timeout (is the "
+               "target hung?) and this command's outcome is unknown; detach the controller and connect again";
+      case -ENODEV: return "namespace " + std::to_string(nsid_) + " is not active on this controller";
+      case -ENOMEM: return "no DMA memory left for a bounce buffer; use smaller I/O or buffers from spdk.allocBuffer()";
+      case -EINVAL: return "SPDK refused the command's parameters";
+      default: return "the command could not be submitted";
+    }
+  }
+
+  static void Done(void* arg, const spdk_nvme_cpl* cpl) {
+    auto* self = static_cast<IoRequest*>(arg);
+    int rc = 0;
+    if (spdk_nvme_cpl_is_error(cpl)) {
+      QpairState* q = self->q_.get();
+      // What was outstanding when the connection went away completes with this status, made
+      // up by SPDK: report the lost connection, not an NVMe status the target never sent.
+      if (cpl->status.sct == SPDK_NVME_SCT_GENERIC && cpl->status.sc == SPDK_NVME_SC_ABORTED_SQ_DELETION &&
+          (q->failed || !spdk_nvme_qpair_is_connected(q->qpair) || spdk_nvme_ctrlr_is_failed(q->ctrlr->ctrlr))) {
+        rc = q->ctrlr->LostConnectionError();
+      } else {
+        self->nvme_status_ = true;
+        self->sct_ = cpl->status.sct;
+        self->sc_ = cpl->status.sc;
+        self->dnr_ = cpl->status.dnr;
+        rc = -EIO;
+      }
+    }
+    self->Finish(rc);
+  }
+
+  void Finish(int rc) {
+    rc_ = rc;
+    payload.Finish(kind_ == IoKind::kRead, rc == 0);
+    q_->inflight--;
+    runtime::Complete(this);
+  }
+
+  std::shared_ptr<QpairState> q_;
+  IoKind kind_;
+  uint32_t nsid_;
+  uint64_t lba_;
+  uint32_t count_;
+  spdk_nvme_ns* ns_ = nullptr;
+  void* buf_ = nullptr;
+  int rc_ = 0;
+  bool nvme_status_ = false;
+  int sct_ = 0;
+  int sc_ = 0;
+  bool dnr_ = false;
+};
+
+}  // namespace
+
+const char* IoOperationName(int kind) { return OperationName(static_cast<IoKind>(kind)); }
+
+// (kind, nsid, lba, count, buffer | undefined).
+Napi::Value SubmitIo(const Napi::CallbackInfo& info, const std::shared_ptr<QpairState>& q) {
+  Napi::Env env = info.Env();
+  auto* req = new IoRequest(env, q, static_cast<IoKind>(info[0].As<Napi::Number>().Int32Value()),
+                            info[1].As<Napi::Number>().Uint32Value(),
+                            static_cast<uint64_t>(info[2].As<Napi::Number>().Int64Value()),
+                            info[3].As<Napi::Number>().Uint32Value());
+  if (info[4].IsTypedArray()) {
+    req->payload.Take(info[4]);
+    req->keep = Napi::Persistent(info[4]);
+  }
+  Napi::Promise promise = req->deferred.Promise();
+  runtime::Submit(env, req);
+  return promise;
+}
+
+// (nsid, ranges: 16 bytes each, as struct spdk_nvme_dsm_range).
+Napi::Value SubmitDeallocate(const Napi::CallbackInfo& info, const std::shared_ptr<QpairState>& q) {
+  Napi::Env env = info.Env();
+  auto* req = new IoRequest(env, q, IoKind::kDeallocate, info[0].As<Napi::Number>().Uint32Value(), 0, 0);
+  auto bytes = info[1].As<Napi::Uint8Array>();
+  req->ranges.resize(bytes.ByteLength() / sizeof(spdk_nvme_dsm_range));
+  memcpy(req->ranges.data(), bytes.Data(), req->ranges.size() * sizeof(spdk_nvme_dsm_range));
+  Napi::Promise promise = req->deferred.Promise();
+  runtime::Submit(env, req);
+  return promise;
+}
+
+}  // namespace spdk_node::nvme

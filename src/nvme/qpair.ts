@@ -1,0 +1,57 @@
+// An I/O queue pair of an NVMe controller. Commands are submitted on it through a namespace
+// (`ns.read(qp, ...)`); SPDK polls it on its app thread, never on Node's.
+import { asyncDispose } from './check';
+import type { NvmeController } from './controller';
+import type { NativeNvmeQpair } from './native';
+
+export interface IoQpairOptions {
+  /**
+   * Queue depth: how many commands the controller queue holds (at most `controller.maxQueueDepth`).
+   * More may be submitted: SPDK queues the excess until entries free up. Default 128, or the
+   * controller's maximum if that is smaller.
+   */
+  depth?: number;
+  /** SPDK request objects for this queue pair (a command larger than the transfer limit uses several). Default: twice the depth, at least SPDK's default. */
+  requests?: number;
+}
+
+export class IoQpair implements AsyncDisposable {
+  /** The controller this queue pair belongs to. */
+  readonly controller: NvmeController;
+  /** @internal */
+  readonly native: NativeNvmeQpair;
+  #freeing: Promise<void> | undefined;
+
+  /** @internal Use `controller.allocIoQpair()`. */
+  constructor(controller: NvmeController, native: NativeNvmeQpair) {
+    this.controller = controller;
+    this.native = native;
+  }
+
+  /** Queue ID (1 and up). */
+  get id(): number {
+    return this.native.id;
+  }
+
+  get depth(): number {
+    return this.native.depth;
+  }
+
+  /** Was free() called (or the controller detached)? */
+  get freed(): boolean {
+    return this.#freeing !== undefined || this.controller.detached;
+  }
+
+  /**
+   * Frees the queue pair once the commands in flight on it have completed. Idempotent; later
+   * commands on it are rejected with EBADF. Detaching the controller or stopping SPDK frees it too.
+   */
+  free(): Promise<void> {
+    this.#freeing ??= this.native.free();
+    return this.#freeing;
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.free();
+  }
+}
