@@ -5,6 +5,7 @@ import { bdevPerfCommand } from './bdev-perf';
 import type { Command } from './command';
 import { demoCommand } from './demo';
 import { doctorCommand } from './doctor';
+import { nvmeIdentifyCommand } from './nvme-identify';
 import { rpcCommand } from './rpc';
 
-export const commands: readonly Command[] = [doctorCommand, demoCommand, bdevListCommand, bdevPerfCommand, rpcCommand];
+export const commands: readonly Command[] = [doctorCommand, demoCommand, bdevListCommand, bdevPerfCommand, nvmeIdentifyCommand, rpcCommand];

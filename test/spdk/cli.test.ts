@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect, it } from 'vitest';
+import { freePort, startChildTarget, tridOf } from './nvme-target';
 import { describeSpdk } from './support';
 
 const cli = join(__dirname, '..', '..', 'lib', 'cli.js');
@@ -62,5 +63,34 @@ describeSpdk('spdk-node CLI', () => {
       child.stdin!.write('x');
       child.kill('SIGTERM');
     }
+  });
+
+  it('nvme identify connects to an NVMe-oF target and prints its identity, namespaces and health', async () => {
+    const spec = { port: await freePort(), nqn: 'nqn.2016-06.io.spdk:cli-identify', serial: 'CLI0001', model: 'spdk-node CLI test', bdevs: [{ name: 'CliNs', numBlocks: 8192, blockSize: 512 }] };
+    const target = await startChildTarget(spec);
+    try {
+      const text = spawnSync(process.execPath, [cli, 'nvme', 'identify', tridOf(spec)], { encoding: 'utf8', timeout: 120_000 });
+      expect(text.status).toBe(0);
+      expect(text.stdout).toMatch(/spdk-node CLI test \(serial CLI0001/);
+      expect(text.stdout).toMatch(/namespace 1 {2}8192 sectors of 512 bytes/);
+      expect(text.stdout).toMatch(/health/);
+      const json = spawnSync(process.execPath, [cli, 'nvme', 'identify', tridOf(spec), '--json'], { encoding: 'utf8', timeout: 120_000 });
+      const parsed = JSON.parse(json.stdout) as { data: { sn: string; subnqn: string }; namespaces: unknown[] };
+      expect(parsed.data.sn.trim()).toBe('CLI0001');
+      expect(parsed.data.subnqn).toBe(spec.nqn);
+      expect(parsed.namespaces).toHaveLength(1);
+    } finally {
+      await target.kill();
+    }
+  });
+
+  it('nvme identify fails cleanly on a malformed transport ID and on an address with no target', async () => {
+    const bad = run('nvme', 'identify', 'trtype:NOPE traddr:x');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/trtype|transport/i);
+    const port = await freePort();
+    const none = run('nvme', 'identify', `trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:${port} subnqn:nqn.2016-06.io.spdk:none`);
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/nvme|connect/i);
   });
 });

@@ -82,7 +82,7 @@ export async function startChildTarget(t: TargetSpec): Promise<ChildTarget> {
   writeFileSync(configPath, JSON.stringify(targetConfig(t)));
   const child = spawn(
     SPDK_TGT,
-    ['-m', '0x1', '--json', configPath, '-r', rpcSocket, '--no-huge', '-s', '1024', '--disable-cpumask-locks', '--no-pci', '--silence-noticelog'],
+    ['-m', '0x1', '--json', configPath, '-r', rpcSocket, '--no-huge', '-s', '1024', '--disable-cpumask-locks', '--no-pci', '--silence-noticelog', '--num-trace-entries', '0'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
