@@ -1,12 +1,8 @@
 // The NVMe driver against an NVMe-oF TCP target in another process (spdk_tgt).
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Spdk, type NvmeController } from '../../src';
-import { describeSpdk } from './support';
-import { freePort, SPDK_TGT, startChildTarget, tridOf, type ChildTarget, type TargetSpec } from './nvme-target';
-
-const describeRemote = existsSync(SPDK_TGT) ? describeSpdk : (name: string, body: () => void) => describeSpdk(`${name} [needs ${SPDK_TGT}]`, body);
+import { describeRemote, freePort, startChildTarget, tridOf, type ChildTarget, type TargetSpec } from './nvme-target';
 
 describeRemote('NVMe over TCP, target in another process', () => {
   let spdk: Spdk;

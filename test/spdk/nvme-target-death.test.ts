@@ -1,13 +1,9 @@
 // A target that dies (SIGKILL) with I/O in flight: the outstanding commands fail with an error,
 // later ones fail at once, and nothing hangs. In a file of its own: the controller is left
 // failed.
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NvmeError, Spdk, SpdkError, type IoQpair, type NvmeController, type NvmeNamespace } from '../../src';
-import { describeSpdk } from './support';
-import { freePort, SPDK_TGT, startChildTarget, tridOf, type ChildTarget, type TargetSpec } from './nvme-target';
-
-const describeRemote = existsSync(SPDK_TGT) ? describeSpdk : (name: string, body: () => void) => describeSpdk(`${name} [needs ${SPDK_TGT}]`, body);
+import { describeRemote, freePort, startChildTarget, tridOf, type ChildTarget, type TargetSpec } from './nvme-target';
 
 describeRemote('NVMe over TCP, target killed with I/O in flight', () => {
   let spdk: Spdk;

@@ -2,13 +2,9 @@
 // acknowledges the TCP data): keep-alive and command timeouts fail the controller, so the
 // outstanding I/O rejects with ETIMEDOUT instead of hanging. In a file of its own: the
 // controller is left failed.
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Spdk, SpdkError, type IoQpair, type NvmeController, type NvmeNamespace } from '../../src';
-import { describeSpdk } from './support';
-import { freePort, SPDK_TGT, startChildTarget, tridOf, type ChildTarget, type TargetSpec } from './nvme-target';
-
-const describeRemote = existsSync(SPDK_TGT) ? describeSpdk : (name: string, body: () => void) => describeSpdk(`${name} [needs ${SPDK_TGT}]`, body);
+import { describeRemote, freePort, startChildTarget, tridOf, type ChildTarget, type TargetSpec } from './nvme-target';
 
 describeRemote('NVMe over TCP, target hung with I/O in flight', () => {
   let spdk: Spdk;

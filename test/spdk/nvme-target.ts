@@ -6,9 +6,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe } from 'vitest';
 import { RpcClient, type SpdkConfig } from '../../src';
+import { describeSpdk, spdkToolsDir } from './support';
 
-export const SPDK_TGT = '/usr/local/libexec/spdk-node/spdk_tgt';
+export const SPDK_TGT = join(spdkToolsDir, 'spdk_tgt');
 
 export interface TargetSpec {
   port: number;
@@ -115,5 +117,14 @@ export async function startChildTarget(t: TargetSpec): Promise<ChildTarget> {
   } catch (error) {
     await target.kill();
     throw error;
+  }
+}
+
+/** `describeSpdk` for suites that need SPDK's spdk_tgt (installed by build.sh) as a separate target. */
+export function describeRemote(name: string, body: () => void): void {
+  if (existsSync(SPDK_TGT)) {
+    describeSpdk(name, body);
+  } else {
+    describe.skip(`${name} [skipped: ${SPDK_TGT} is not installed; ./build.sh installs it]`, body);
   }
 }

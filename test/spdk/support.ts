@@ -1,11 +1,14 @@
 // Shared by the tests that need SPDK: whether the fat library and addon are usable here, and if
 // not, why (the doctor's first problem), so every skipped suite says so in its name.
+import { dirname, join } from 'node:path';
 import { describe } from 'vitest';
 import { checkFatLibrary } from '../../src/doctor';
 import type { SpdkConfig } from '../../src';
 
 const report = checkFatLibrary();
 export const spdkAvailable = report.ok;
+/** Where build.sh installed SPDK's own tools (spdk_tgt, bdevperf), beside the library's prefix. */
+export const spdkToolsDir = report.library?.realPath ? join(dirname(report.library.realPath), '..', 'libexec', 'spdk-node') : '/usr/local/libexec/spdk-node';
 export const skipReason = report.ok ? '' : (report.problems[0]?.message ?? 'SPDK is not usable here');
 
 /** `describe` that runs only where SPDK is installed, and otherwise shows why it was skipped. */
