@@ -1,0 +1,59 @@
+// What a benchmark run measures: every point (target, workload, queue depth, path), grouped into
+// jobs, one process each, run strictly one after another.
+'use strict';
+
+/**
+ * Paths:
+ *   native       SPDK's bdevperf (C, no Node): the ceiling.
+ *   promise      bdev.read()/write() with allocBuffer() memory (zero copy), QD concurrent awaits.
+ *   promise-buf  the same with plain Buffers (bounced through DMA memory): secondary line.
+ *   batch        bdev.createQueue(): completion-driven, one submit() per completion batch.
+ *   fs           Node's fs.promises FileHandle.read/write on the data file, page cache (buffered).
+ *   fs-direct    the same with O_DIRECT: the I/O SPDK's aio and uring bdevs do.
+ */
+const PATHS = ['native', 'promise', 'promise-buf', 'batch', 'fs', 'fs-direct'];
+const WORKLOADS = ['randread', 'randwrite'];
+
+function pointId(target, workload, qd, path) {
+  return `${target} ${workload} QD${qd} ${path}`;
+}
+
+/** Jobs in run order; each has `points` (with ids). `only` (a RegExp or null) filters points by id. */
+function buildPlan({ quick, only, leanLib }) {
+  const sweep = quick ? [1, 8, 128] : [1, 2, 4, 8, 16, 32, 64, 128];
+  // Paths through a file are slow per I/O: fewer points.
+  const fileSweep = quick ? [1, 128] : [1, 4, 16, 64, 128];
+  const endpoints = [1, 128];
+  const pointsFor = (target, path, readQds, writeQds) => [
+    ...readQds.map((qd) => ({ id: pointId(target, 'randread', qd, path), target, path, workload: 'randread', qd })),
+    ...writeQds.map((qd) => ({ id: pointId(target, 'randwrite', qd, path), target, path, workload: 'randwrite', qd })),
+  ];
+
+  const jobs = [];
+  const spdkTarget = (target, readQds) => {
+    for (const p of pointsFor(target, 'native', readQds, endpoints)) jobs.push({ kind: 'bdevperf', points: [p] });
+    for (const path of ['promise', 'batch']) jobs.push({ kind: 'spdk', path, target, points: pointsFor(target, path, readQds, endpoints) });
+    if (target === 'null' || target === 'malloc') {
+      jobs.push({ kind: 'spdk', path: 'promise-buf', target, points: pointsFor(target, 'promise-buf', endpoints, endpoints) });
+    }
+  };
+  spdkTarget('null', sweep);
+  spdkTarget('malloc', sweep);
+  // Plain Node first: its buffered pass reads the whole file into the page cache.
+  jobs.push({ kind: 'fs', direct: false, points: pointsFor('file', 'fs', fileSweep, endpoints) });
+  jobs.push({ kind: 'fs', direct: true, points: pointsFor('file', 'fs-direct', fileSweep, endpoints) });
+  spdkTarget('aio', fileSweep);
+  spdkTarget('uring', fileSweep);
+  for (const library of ['full', 'lean']) {
+    for (const interruptMode of [false, true]) {
+      const mode = interruptMode ? 'interrupt' : 'polling';
+      const id = `idle ${mode} ${library}`;
+      jobs.push({ kind: 'idle', interruptMode, library, libPath: library === 'lean' ? leanLib : null, points: [{ id, target: 'idle', path: 'idle', mode, library }] });
+    }
+  }
+
+  for (const job of jobs) job.points = job.points.filter((p) => only === null || only.test(p.id));
+  return jobs.filter((job) => job.points.length > 0);
+}
+
+module.exports = { buildPlan, pointId, PATHS, WORKLOADS };
