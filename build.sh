@@ -88,7 +88,9 @@ done
 if [ -z "$spdk_dir" ]; then
 	spdk_dir=$HERE/spdk
 fi
-if [ ! -f "$spdk_dir/include/spdk/version.h" ] || [ ! -x "$spdk_dir/configure" ]; then
+# (SPDK generates include/spdk/version.h from version.h.in during make: a fresh checkout has only
+# the .in file.)
+if [ ! -x "$spdk_dir/configure" ] || { [ ! -f "$spdk_dir/include/spdk/version.h" ] && [ ! -f "$spdk_dir/include/spdk/version.h.in" ]; }; then
 	cat >&2 <<EOF
 build.sh: error: no SPDK source tree at '$spdk_dir'.
 Get the sources in one of two ways:
