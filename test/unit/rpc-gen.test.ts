@@ -8,7 +8,13 @@ import ts from 'typescript';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const generatorPath = path.join(repoRoot, 'scripts/gen-rpc-types.js');
-const sharedSchemaPath = path.resolve(repoRoot, '../shared/spdk/rpc-schema-v26.01.json');
+// SPDK v26.01's schema: the submodule's own, or the copy in the shared folder beside the
+// repository. Neither is part of this repository, so without both the suite is skipped.
+const schemaCandidates = [path.join(repoRoot, 'spdk/schema/schema.json'), path.resolve(repoRoot, '../shared/spdk/rpc-schema-v26.01.json')];
+const sharedSchemaPath = schemaCandidates.find((p) => fs.existsSync(p)) ?? '';
+const describeWithSchema = sharedSchemaPath
+  ? describe
+  : (name: string, body: () => void) => describe.skip(`${name} [skipped: no SPDK schema; run git submodule update --init, or keep ../shared beside the repo]`, body);
 const committedPath = path.join(repoRoot, 'src/rpc/methods.generated.ts');
 
 interface Schema {
@@ -25,6 +31,7 @@ let generated: string;
 let schema: Schema;
 
 beforeAll(() => {
+  if (!sharedSchemaPath) return;
   tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spdk-node-gen-'));
   execFileSync(process.execPath, [generatorPath, sharedSchemaPath, '--out', path.join(tempDir, 'methods.generated.ts')], { stdio: 'pipe' });
   generated = fs.readFileSync(path.join(tempDir, 'methods.generated.ts'), 'utf8');
@@ -32,7 +39,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  fs.rmSync(tempDir, { recursive: true, force: true });
+  if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
 });
 
 /** The member lines of an exported interface, e.g. `  name?: string;`. */
@@ -45,7 +52,7 @@ function paramsMapEntries(text: string): string[] {
   return interfaceMembers(text, 'RpcParamsMap');
 }
 
-describe('gen-rpc-types', () => {
+describeWithSchema('gen-rpc-types', () => {
   it('maps every one of the 292 methods of the SPDK v26.01 schema', () => {
     expect(schema.methods).toHaveLength(292);
     const names = paramsMapEntries(generated).map((line) => line.trim().split(':')[0]);
