@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     pool: 'forks',
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/spdk-notice.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     fileParallelism: false,
