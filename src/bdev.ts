@@ -13,21 +13,29 @@ const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.f
 
 export class Bdev implements AsyncDisposable {
   readonly #native: NativeBdev;
+  // Copied out of the native object once: it is in dictionary mode (its properties were added
+  // from C++), so reading them on every I/O costs a slow property lookup each time.
+  readonly #name: string;
+  readonly #blockSize: number;
+  readonly #writable: boolean;
   readonly #sizeBytes: number;
   #closing: Promise<void> | undefined;
 
   /** @internal Use `spdk.openBdev()`. */
   constructor(native: NativeBdev) {
     this.#native = native;
+    this.#name = native.name;
+    this.#blockSize = native.blockSize;
+    this.#writable = native.writable;
     this.#sizeBytes = native.numBlocks * native.blockSize;
   }
 
   get name(): string {
-    return this.#native.name;
+    return this.#name;
   }
   /** Logical block size in bytes: offsets and lengths are multiples of it. */
   get blockSize(): number {
-    return this.#native.blockSize;
+    return this.#blockSize;
   }
   get numBlocks(): number {
     return this.#native.numBlocks;
@@ -36,7 +44,7 @@ export class Bdev implements AsyncDisposable {
     return this.#sizeBytes;
   }
   get writable(): boolean {
-    return this.#native.writable;
+    return this.#writable;
   }
   get closed(): boolean {
     return this.#closing !== undefined;
@@ -116,7 +124,7 @@ export class Bdev implements AsyncDisposable {
    */
   createQueue(options: IoQueueOptions = {}): IoQueue {
     if (this.#closing !== undefined) throw new SpdkError(`bdev '${this.name}' is closed`, { operation: 'bdev.createQueue', errno: 9 });
-    return new IoQueue(addon().IoQueue, this.#native, this.#native.blockSize, this.#sizeBytes, options);
+    return new IoQueue(addon().IoQueue, this.#native, this.#blockSize, this.#sizeBytes, options);
   }
 
   /**
@@ -149,7 +157,7 @@ export class Bdev implements AsyncDisposable {
     if (typeof length !== 'number' || !Number.isSafeInteger(length)) {
       throw new TypeError(`bdev.${op}: length must be an integer number of bytes, got ${describe(length)}`);
     }
-    const bs = this.#native.blockSize;
+    const bs = this.#blockSize;
     if (offset < 0 || offset % bs !== 0) {
       throw new RangeError(`bdev.${op}: offset ${offset} is not a non-negative multiple of the block size (${bs}) of '${this.name}'`);
     }
@@ -162,7 +170,7 @@ export class Bdev implements AsyncDisposable {
   }
 
   #checkWritable(op: string): void {
-    if (!this.#native.writable) {
+    if (!this.#writable) {
       throw new SpdkError(`'${this.name}' was opened read-only; open it with { write: true } to ${op}`, {
         operation: `bdev.${op}`,
         errno: 9, // EBADF, as a write to a read-only file descriptor
