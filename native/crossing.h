@@ -72,6 +72,14 @@ class Crossing {
   // Any SPDK thread. Hands a finished request back to the JS thread. A request that was neither
   // submitted nor expected (a notice, a batch of queue completions) is delivered all the same.
   void Complete(Request* request);
+  // Target thread: hand over what has completed now, without waiting for the flush message (for
+  // completions that gather elsewhere first, such as an I/O queue's).
+  void HandOver() {
+    if (local_completed_.empty()) return;
+    std::vector<Request*> now;
+    now.swap(local_completed_);
+    Publish(now);
+  }
   // The target thread's host, after SPDK stopped: hand over completions whose flush message
   // SPDK did not get to.
   void FlushLocal() {
@@ -101,6 +109,7 @@ class Crossing {
   std::vector<Request*> submitted_;
 
   std::vector<Request*> local_completed_;  // target thread only
+  bool flush_pending_ = false;              // target thread only: an OnFlush message is queued
 
   std::mutex complete_mutex_;
   std::vector<Request*> completed_;

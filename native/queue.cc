@@ -18,6 +18,7 @@ namespace spdk_node::queue {
 namespace {
 
 enum Opcode : int { kRead = 0, kWrite = 1 };
+constexpr size_t kHandOverEvery = 16;
 
 struct Completion {
   uint32_t slot;
@@ -76,13 +77,20 @@ class QueueState : public std::enable_shared_from_this<QueueState> {
   void Done(Slot& s, int result, bool counted) {
     if (counted) bdev->IoFinished();
     bool post;
+    size_t waiting;
     {
       std::lock_guard<std::mutex> lock(mutex);
       completed.push_back({s.index, result});
+      waiting = completed.size();
       post = !delivery_pending;
       delivery_pending = true;
     }
-    if (post) runtime::Complete(new Delivery(shared_from_this()));
+    if (post) {
+      runtime::Complete(new Delivery(shared_from_this()));
+    } else if (waiting % kHandOverEvery == 0) {
+      // Let JS have these while SPDK completes the rest (see crossing.h).
+      runtime::HandOver();
+    }
   }
 
   static void OnIoDone(spdk_bdev_io* io, bool success, void* arg) {

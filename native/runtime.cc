@@ -418,6 +418,8 @@ void Submit(Napi::Env env, Request* request) { Data(env).crossing->Submit(reques
 
 void Complete(Request* request) { g.crossing->Complete(request); }
 
+void HandOver() { g.crossing->HandOver(); }
+
 void Register(AppResource* resource) { g.resources.insert(resource); }
 
 void Unregister(AppResource* resource) { g.resources.erase(resource); }
