@@ -215,7 +215,7 @@ function notes(opts, h, file, pinned) {
 
 async function main() {
   const opts = options();
-  if (!fs.existsSync(path.join(ROOT, 'lib', 'index.js'))) throw new Error('lib/index.js is missing: run `npm run build` first');
+  if (!fs.existsSync(path.join(ROOT, 'lib', 'index.js'))) throw new Error('lib/index.js is missing: run `npm run compile` first');
   const missing = bdevperfMissing();
   const pinned = has('taskset');
   const warnings = [];

@@ -9,6 +9,11 @@
 #                                     laid out as the official node image lays it out
 #                                     (/usr/local/bin/node, /usr/local/lib/node_modules/npm)
 #
+# Both trust the certificate authorities this machine added to its own (the .crt files in
+# /usr/local/share/ca-certificates, e.g. a TLS-intercepting egress proxy's), so that npm reaches
+# the registry from inside the build as it does here: apt, update-ca-certificates and Node
+# (NODE_EXTRA_CA_CERTS) all pick them up. --no-host-cas leaves them out.
+#
 # Then: podman build --build-arg BASE_IMAGE=localhost/debian:bookworm-slim \
 #                    --build-arg NODE_IMAGE=localhost/node:20-bookworm-slim ...
 # (scripts/verify-image.sh does that). Idempotent: an image that exists is kept unless --force.
@@ -25,10 +30,14 @@ Options:
   --base-tag TAG    default: localhost/debian:bookworm-slim
   --node-tag TAG    default: localhost/node:20-bookworm-slim
   --node PATH       the node binary to copy (default: $(command -v node)); must be >= 20.4
+  --extra-ca FILE   trust this CA certificate (PEM) in the images too (repeatable; default:
+                    /usr/local/share/ca-certificates/*.crt)
+  --no-host-cas     trust only Debian's CAs
   --force           remake images that exist already
   -h, --help        this text
 
-Environment: MIRROR, BASE_TAG, NODE_TAG, PODMAN (default: podman).
+Environment: MIRROR, BASE_TAG, NODE_TAG, PODMAN (default: podman), PODMAN_FLAGS (flags for
+podman run/build; default: found by trying, e.g. "--runtime runc" where crun cannot run).
 EOF
 }
 
@@ -43,6 +52,8 @@ node_tag=${NODE_TAG:-localhost/node:20-bookworm-slim}
 node_bin=$(command -v node || true)
 podman=${PODMAN:-podman}
 force=0
+extra_cas=()
+host_cas=1
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -50,6 +61,8 @@ while [ $# -gt 0 ]; do
 	--base-tag) base_tag=${2:?--base-tag needs a tag}; shift 2 ;;
 	--node-tag) node_tag=${2:?--node-tag needs a tag}; shift 2 ;;
 	--node) node_bin=${2:?--node needs a path}; shift 2 ;;
+	--extra-ca) extra_cas+=("${2:?--extra-ca needs a file}"); shift 2 ;;
+	--no-host-cas) host_cas=0; shift ;;
 	--force) force=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; die "unknown option '$1'" ;;
@@ -76,7 +89,46 @@ security_mirror=$(apt_uris | grep -E '/debian-security/?$' | head -n1 || true)
 security_mirror=${security_mirror:-http://deb.debian.org/debian-security}
 security_mirror=${security_mirror%/}
 
+if [ $host_cas = 1 ] && [ ${#extra_cas[@]} = 0 ]; then
+	for ca in /usr/local/share/ca-certificates/*.crt; do
+		[ -f "$ca" ] && extra_cas+=("$ca")
+	done
+fi
+for ca in "${extra_cas[@]}"; do
+	grep -q 'BEGIN CERTIFICATE' "$ca" 2>/dev/null || die "--extra-ca $ca: not a PEM certificate"
+done
+
 image_exists() { "$podman" image exists "$1"; }
+
+# Flags podman needs on this host, found by trying. Its defaults fail in some sandboxes: crun
+# refuses a host whose cgroup v2 hierarchy has controllers while v1 is in use ("cgroups in hybrid
+# mode not supported"; runc accepts it), and without CAP_SYS_RESOURCE the runtime cannot raise
+# RLIMIT_NOFILE and RLIMIT_NPROC to podman's defaults ("setrlimit ... Operation not permitted").
+# PODMAN_FLAGS, when set, is used as is.
+podman_flags=()
+find_podman_flags() { # find_podman_flags IMAGE
+	if [ -n "${PODMAN_FLAGS+set}" ]; then
+		read -ra podman_flags <<<"$PODMAN_FLAGS"
+		return
+	fi
+	local nofile nproc limits candidate err first_err=
+	nofile=$(ulimit -Hn)
+	nproc=$(ulimit -Hu)
+	# podman lowers its own RLIMIT_NPROC to 32768 before it starts the runtime.
+	if [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ]; then nproc=32768; fi
+	[ "$nofile" = unlimited ] && nofile=1048576
+	limits="--ulimit nofile=$nofile:$nofile --ulimit nproc=$nproc:$nproc"
+	for candidate in "" "$limits" "--runtime runc" "--runtime runc $limits"; do
+		case $candidate in *runc*) command -v runc >/dev/null 2>&1 || continue ;; esac
+		read -ra podman_flags <<<"$candidate"
+		if err=$("$podman" run --rm --network none "${podman_flags[@]}" "$1" true 2>&1); then
+			[ -z "$first_err" ] || note "podman's defaults cannot start a container here (${first_err//$'\n'/ }); using: $candidate"
+			return
+		fi
+		first_err=${first_err:-$err}
+	done
+	die "podman cannot start a container here: $first_err (install runc, or set PODMAN_FLAGS)"
+}
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/spdk-node-base.XXXXXX")
 cleanup() { rm -rf --one-file-system "$work"; }
@@ -118,6 +170,19 @@ EOF
 	printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"
 	chmod 0755 "$rootfs/usr/sbin/policy-rc.d"
 
+	# This machine's own CAs: as .crt files for update-ca-certificates (which runs when a later
+	# image installs ca-certificates), and as one bundle for Node, which reads no system store.
+	import_changes=(--change 'CMD ["bash"]')
+	if [ ${#extra_cas[@]} -gt 0 ]; then
+		note "trusting this machine's extra CAs: ${extra_cas[*]}"
+		install -d "$rootfs/usr/local/share/ca-certificates"
+		for ca in "${extra_cas[@]}"; do
+			install -m 0644 "$ca" "$rootfs/usr/local/share/ca-certificates/$(basename "${ca%.*}").crt"
+		done
+		cat "${extra_cas[@]}" >"$rootfs/usr/local/share/ca-certificates/extra-ca-bundle.pem"
+		import_changes+=(--change "ENV NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/extra-ca-bundle.pem")
+	fi
+
 	rm -f "$rootfs/etc/apt/sources.list"
 	cat >"$rootfs/etc/apt/sources.list.d/debian.sources" <<EOF
 Types: deb
@@ -140,10 +205,11 @@ EOF
 
 	step "import as $base_tag"
 	tar --numeric-owner --xattrs -C "$rootfs" -c . |
-		"$podman" import --change 'CMD ["bash"]' --message "debootstrap --variant=minbase $suite $mirror" - "$base_tag" >/dev/null
+		"$podman" import --quiet "${import_changes[@]}" --message "debootstrap --variant=minbase $suite $mirror" - "$base_tag" >/dev/null
 	rm -rf --one-file-system "$rootfs"
 fi
-note "$base_tag: $("$podman" image inspect --format '{{.Size}}' "$base_tag" | numfmt --to=iec) ($("$podman" run --rm --network none "$base_tag" cat /etc/debian_version))"
+find_podman_flags "$base_tag"
+note "$base_tag: $("$podman" image inspect --format '{{.Size}}' "$base_tag" | numfmt --to=iec), Debian $("$podman" run --rm --network none "${podman_flags[@]}" "$base_tag" cat /etc/debian_version)"
 
 # --- 2. Node.js on top, from this machine ----------------------------------------------------------
 [ -n "$node_bin" ] && [ -x "$node_bin" ] || die "no node binary to copy (install Node.js >= 20.4 or pass --node PATH)"
@@ -176,8 +242,8 @@ ENV NODE_VERSION=${node_version#v}
 RUN node --version && npm --version
 CMD ["node"]
 EOF
-	"$podman" build --network none --tag "$node_tag" --file "$ctx/Containerfile" "$ctx" >"$work/node-build.log" 2>&1 ||
+	"$podman" build --network none "${podman_flags[@]}" --tag "$node_tag" --file "$ctx/Containerfile" "$ctx" >"$work/node-build.log" 2>&1 ||
 		{ tail -n 20 "$work/node-build.log" >&2; die "building $node_tag failed (log above)"; }
 fi
-note "$node_tag: $("$podman" image inspect --format '{{.Size}}' "$node_tag" | numfmt --to=iec) (node $("$podman" run --rm --network none "$node_tag" node --version))"
+note "$node_tag: $("$podman" image inspect --format '{{.Size}}' "$node_tag" | numfmt --to=iec) node $("$podman" run --rm --network none "${podman_flags[@]}" "$node_tag" node --version)"
 step "done; build with: --build-arg BASE_IMAGE=$base_tag --build-arg NODE_IMAGE=$node_tag"

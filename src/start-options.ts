@@ -1,6 +1,6 @@
 // Spdk.start() options: validated and given their defaults here, once, before anything crosses
 // into native code.
-import { readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseHugetlbfsMounts, parseMeminfo } from './doctor/hugepages';
@@ -30,7 +30,8 @@ export interface SpdkStartOptions {
   memSizeMb?: number;
   /**
    * Use hugepages (`true`), anonymous memory (`false`), or decide from what is free (`'auto'`,
-   * the default: hugepages when at least 1 GiB of them is free and hugetlbfs is mounted).
+   * the default: hugepages when at least 1 GiB of them is free and this process can write to a
+   * hugetlbfs mount).
    */
   hugepages?: boolean | 'auto';
   /** hugetlbfs mount to use (default: DPDK finds one). */
@@ -91,13 +92,25 @@ function useHugepages(value: SpdkStartOptions['hugepages']): boolean {
     try {
       const meminfo = parseMeminfo(readFileSync('/proc/meminfo', 'utf8'));
       const freeMb = ((meminfo.get('HugePages_Free') ?? 0) * (meminfo.get('Hugepagesize') ?? 0)) / 1024;
-      return freeMb >= AUTO_HUGEPAGES_MIN_MB && parseHugetlbfsMounts(readFileSync('/proc/mounts', 'utf8')).length > 0;
+      if (freeMb < AUTO_HUGEPAGES_MIN_MB) return false;
+      // DPDK creates its page files in a hugetlbfs mount: one this process cannot write to (a
+      // root-owned /dev/hugepages, for a non-root user) is as good as none.
+      return parseHugetlbfsMounts(readFileSync('/proc/mounts', 'utf8')).some((m) => writable(m.path));
     } catch {
       return false;
     }
   }
   if (typeof value !== 'boolean') fail('hugepages', "true, false or 'auto'", value);
   return value;
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, fsConstants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 let socketCounter = 0;

@@ -42,23 +42,27 @@ export const demoCommand: Command = {
         b.writeUInt32LE(i, 0);
         return b;
       };
+      // A progress line rewritten in place on a terminal; a line per 16 MiB otherwise, so that
+      // piped output does not run into the result.
+      const tty = process.stderr.isTTY === true;
+      const progress = (text: string): void => io.err(tty ? `  ${text}\r` : `  ${text}\n`);
       let started = process.hrtime.bigint();
       for (let i = 0; i < chunks; i++) {
         await bdev.write(i * chunk, dataFor(i));
-        if ((i + 1) % 16 === 0 || i + 1 === chunks) io.err(`  written ${i + 1}/${chunks} MiB\r`);
+        if ((i + 1) % 16 === 0 || i + 1 === chunks) progress(`written ${i + 1}/${chunks} MiB`);
       }
       const writeSecs = Number(process.hrtime.bigint() - started) / 1e9;
-      io.err('\n');
+      if (tty) io.err('\n');
       started = process.hrtime.bigint();
       let mismatches = 0;
       const dma = spdk.allocBuffer(chunk);
       for (let i = 0; i < chunks; i++) {
         await bdev.read(i * chunk, dma);
         if (!dma.equals(dataFor(i))) mismatches++;
-        if ((i + 1) % 16 === 0 || i + 1 === chunks) io.err(`  verified ${i + 1}/${chunks} MiB\r`);
+        if ((i + 1) % 16 === 0 || i + 1 === chunks) progress(`verified ${i + 1}/${chunks} MiB`);
       }
       const readSecs = Number(process.hrtime.bigint() - started) / 1e9;
-      io.err('\n');
+      if (tty) io.err('\n');
       io.out(`wrote ${sizeMb} MiB at ${(sizeMb / writeSecs).toFixed(0)} MiB/s, read back at ${(sizeMb / readSecs).toFixed(0)} MiB/s (zero-copy)\n`);
       if (mismatches > 0) {
         io.out(`FAILED: ${mismatches} of ${chunks} MiB read back differently\n`);
