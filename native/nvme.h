@@ -161,6 +161,27 @@ Napi::Value SubmitDeallocate(const Napi::CallbackInfo& info, const std::shared_p
 
 // A Buffer of `length` bytes at `data` for a command's payload: used in place if it is DMA
 // memory, else bounced (app thread; see dma.h). Shared by admin and I/O commands.
+// What a failed completion said, kept until it is delivered as an NvmeError.
+struct CompletionStatus {
+  bool failed = false;
+  int sct = 0;
+  int sc = 0;
+  bool dnr = false;
+  // SPDK completes the commands outstanding on a queue that went away with this status itself:
+  // when the queue did go away, it is a lost connection, not something the controller said.
+  static bool IsLossStandIn(const spdk_nvme_cpl* cpl) {
+    return cpl->status.sct == SPDK_NVME_SCT_GENERIC && cpl->status.sc == SPDK_NVME_SC_ABORTED_SQ_DELETION;
+  }
+  // Records the controller's status; returns the errno the request settles with.
+  int Record(const spdk_nvme_cpl* cpl) {
+    failed = true;
+    sct = cpl->status.sct;
+    sc = cpl->status.sc;
+    dnr = cpl->status.dnr;
+    return -EIO;
+  }
+};
+
 struct Payload {
   void* user = nullptr;
   size_t length = 0;

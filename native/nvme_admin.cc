@@ -39,8 +39,8 @@ class AdminRequest : public Request {
   }
 
   void Deliver(Napi::Env env) override {
-    if (nvme_status_) {
-      deferred.Reject(MakeNvmeError(env, operation_.c_str(), sct_, sc_, dnr_));
+    if (status_.failed) {
+      deferred.Reject(MakeNvmeError(env, operation_.c_str(), status_.sct, status_.sc, status_.dnr));
     } else if (rc_ != 0) {
       deferred.Reject(MakeError(env, operation_.c_str(), rc_, Describe(rc_)));
     } else if (kind_ == Kind::kLogPage) {
@@ -80,17 +80,10 @@ class AdminRequest : public Request {
     auto* self = static_cast<AdminRequest*>(arg);
     int rc = 0;
     if (spdk_nvme_cpl_is_error(cpl)) {
-      // SPDK completes what was outstanding when the admin queue went away with this status:
-      // that is a lost connection, not something the controller said.
-      if (cpl->status.sct == SPDK_NVME_SCT_GENERIC && cpl->status.sc == SPDK_NVME_SC_ABORTED_SQ_DELETION &&
-          spdk_nvme_ctrlr_is_failed(self->st_->ctrlr)) {
+      if (CompletionStatus::IsLossStandIn(cpl) && spdk_nvme_ctrlr_is_failed(self->st_->ctrlr)) {
         rc = self->st_->LostConnectionError();
       } else {
-        self->nvme_status_ = true;
-        self->sct_ = cpl->status.sct;
-        self->sc_ = cpl->status.sc;
-        self->dnr_ = cpl->status.dnr;
-        rc = -EIO;
+        rc = self->status_.Record(cpl);
       }
     }
     self->cdw0_ = cpl->cdw0;
@@ -109,10 +102,7 @@ class AdminRequest : public Request {
   Kind kind_;
   std::string operation_;
   int rc_ = 0;
-  bool nvme_status_ = false;
-  int sct_ = 0;
-  int sc_ = 0;
-  bool dnr_ = false;
+  CompletionStatus status_;
   uint32_t cdw0_ = 0;
   uint32_t cdw1_ = 0;
 };

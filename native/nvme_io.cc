@@ -79,8 +79,8 @@ class IoRequest : public Request, public WaitingIo {
 
   void Deliver(Napi::Env env) override {
     const char* op = OperationName(kind_);
-    if (nvme_status_) {
-      deferred.Reject(MakeNvmeError(env, op, sct_, sc_, dnr_));
+    if (status_.failed) {
+      deferred.Reject(MakeNvmeError(env, op, status_.sct, status_.sc, status_.dnr));
     } else if (rc_ != 0) {
       deferred.Reject(MakeError(env, op, rc_, Describe()));
     } else {
@@ -116,17 +116,11 @@ class IoRequest : public Request, public WaitingIo {
     int rc = 0;
     if (spdk_nvme_cpl_is_error(cpl)) {
       QpairState* q = self->q_.get();
-      // What was outstanding when the connection went away completes with this status, made
-      // up by SPDK: report the lost connection, not an NVMe status the target never sent.
-      if (cpl->status.sct == SPDK_NVME_SCT_GENERIC && cpl->status.sc == SPDK_NVME_SC_ABORTED_SQ_DELETION &&
+      if (CompletionStatus::IsLossStandIn(cpl) &&
           (q->failed || !spdk_nvme_qpair_is_connected(q->qpair) || spdk_nvme_ctrlr_is_failed(q->ctrlr->ctrlr))) {
         rc = q->ctrlr->LostConnectionError();
       } else {
-        self->nvme_status_ = true;
-        self->sct_ = cpl->status.sct;
-        self->sc_ = cpl->status.sc;
-        self->dnr_ = cpl->status.dnr;
-        rc = -EIO;
+        rc = self->status_.Record(cpl);
       }
     }
     self->Finish(rc);
@@ -147,10 +141,7 @@ class IoRequest : public Request, public WaitingIo {
   spdk_nvme_ns* ns_ = nullptr;
   void* buf_ = nullptr;
   int rc_ = 0;
-  bool nvme_status_ = false;
-  int sct_ = 0;
-  int sc_ = 0;
-  bool dnr_ = false;
+  CompletionStatus status_;
 };
 
 }  // namespace
