@@ -3,13 +3,13 @@
 import { SpdkError } from './errors';
 import { addon, type NativeBdev } from './addon';
 import { IoQueue, type IoQueueOptions } from './queue';
+import { asyncDispose } from './dispose';
 
 export interface OpenBdevOptions {
   /** Open for writing as well as reading. Default false. */
   write?: boolean;
 }
 
-const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 
 export class Bdev implements AsyncDisposable {
   readonly #native: NativeBdev;

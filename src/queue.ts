@@ -2,6 +2,7 @@
 // crossing, get completions back in bulk. For programs that need SPDK's speed from Node; the
 // Promise API on Bdev is simpler and fast enough for most.
 import { SpdkError } from './errors';
+import { asyncDispose } from './dispose';
 
 export interface IoQueueOptions {
   /** Most I/Os in flight at once; also the number of slots. Default 128, at most 4096. */
@@ -30,7 +31,6 @@ export type NativeIoQueueConstructor = new (
 
 const READ = 0;
 const WRITE = 1;
-const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 
 /**
  * An I/O queue on an open bdev. Each slot owns `ioSize` bytes of DMA memory (`buffer(slot)`):

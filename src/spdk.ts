@@ -9,13 +9,13 @@ import { installSignalHandlers, uninstall as uninstallSignalHandlers } from './s
 import { explainStartFailure } from './start-failure';
 import { normalizeStartOptions, type SpdkStartOptions } from './start-options';
 import { unlinkSync } from 'node:fs';
+import { asyncDispose } from './dispose';
 
 export interface AllocBufferOptions {
   /** Alignment of the buffer's start, in bytes: a power of two. Default 4096. */
   align?: number;
 }
 
-const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
 const MAX_BUFFER = 2 ** 30;
 
 /**

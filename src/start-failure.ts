@@ -1,8 +1,7 @@
 // Turning "SPDK failed to start" into what went wrong and what to do, from what SPDK and DPDK
 // logged while starting.
-import { readFileSync } from 'node:fs';
 import { SpdkError } from './errors';
-import { parseMeminfo } from './doctor/hugepages';
+import { defaultPoolFreeMb, probeHugepages } from './doctor/hugepages';
 import { DEFAULT_NO_HUGE_MEM_MB } from './start-options';
 import type { NativeStartOptions } from './addon';
 
@@ -12,18 +11,9 @@ interface Cause {
   explain: (o: NativeStartOptions, line: string) => string;
 }
 
-function freeHugepagesMb(): number {
-  try {
-    const m = parseMeminfo(readFileSync('/proc/meminfo', 'utf8'));
-    return Math.floor(((m.get('HugePages_Free') ?? 0) * (m.get('Hugepagesize') ?? 0)) / 1024);
-  } catch {
-    return 0;
-  }
-}
-
 function memoryAdvice(o: NativeStartOptions): string {
   if (o.hugepages) {
-    return `SPDK ran out of hugepage memory (${freeHugepagesMb()} MB of hugepages free now${o.memSizeMb > 0 ? `, memSizeMb ${o.memSizeMb}` : ''}). ` +
+    return `SPDK ran out of hugepage memory (${Math.floor(defaultPoolFreeMb(probeHugepages()))} MB of hugepages free now${o.memSizeMb > 0 ? `, memSizeMb ${o.memSizeMb}` : ''}). ` +
       'Reserve more with `sudo scripts/hugepages.sh 2048` (SPDK with every subsystem needs about 1 GiB), ' +
       `or start without hugepages: Spdk.start({ hugepages: false, memSizeMb: ${DEFAULT_NO_HUGE_MEM_MB} })`;
   }

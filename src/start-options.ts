@@ -1,9 +1,9 @@
 // Spdk.start() options: validated and given their defaults here, once, before anything crosses
 // into native code.
-import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseHugetlbfsMounts, parseMeminfo } from './doctor/hugepages';
+import { defaultPoolFreeMb, probeHugepages } from './doctor/hugepages';
 import type { NativeStartOptions } from './addon';
 
 /** SPDK's log levels, most to least severe (`'warn'`, SPDK's own spelling, means `'warning'`). */
@@ -89,16 +89,11 @@ function cpuMaskOf(value: SpdkStartOptions['cpuMask']): string {
 
 function useHugepages(value: SpdkStartOptions['hugepages']): boolean {
   if (value === undefined || value === 'auto') {
-    try {
-      const meminfo = parseMeminfo(readFileSync('/proc/meminfo', 'utf8'));
-      const freeMb = ((meminfo.get('HugePages_Free') ?? 0) * (meminfo.get('Hugepagesize') ?? 0)) / 1024;
-      if (freeMb < AUTO_HUGEPAGES_MIN_MB) return false;
-      // DPDK creates its page files in a hugetlbfs mount: one this process cannot write to (a
-      // root-owned /dev/hugepages, for a non-root user) is as good as none.
-      return parseHugetlbfsMounts(readFileSync('/proc/mounts', 'utf8')).some((m) => writable(m.path));
-    } catch {
-      return false;
-    }
+    const hugepages = probeHugepages();
+    if (defaultPoolFreeMb(hugepages) < AUTO_HUGEPAGES_MIN_MB) return false;
+    // DPDK creates its page files in a hugetlbfs mount: one this process cannot write to (a
+    // root-owned /dev/hugepages, for a non-root user) is as good as none.
+    return hugepages.mounts.some((m) => writable(m.path));
   }
   if (typeof value !== 'boolean') fail('hugepages', "true, false or 'auto'", value);
   return value;

@@ -93,6 +93,11 @@ function readPools(): HugepagePool[] {
   return pools.sort((a, b) => a.pageSizeKb - b.pageSizeKb);
 }
 
+/** Free megabytes in the default page size's pool (the one DPDK uses unless told otherwise). */
+export function defaultPoolFreeMb(report: HugepagesReport): number {
+  return (report.free * (report.pageSizeKb ?? 0)) / 1024;
+}
+
 export function probeHugepages(): HugepagesReport {
   const meminfo = parseMeminfo(readText('/proc/meminfo'));
   const pageSizeKb = meminfo.get('Hugepagesize') ?? null;

@@ -1,8 +1,6 @@
 // Argument checks shared by the NVMe classes: each throws a TypeError or RangeError that names
 // the operation, the argument and what was wrong, before anything crosses into native code.
 
-export const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
-
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';

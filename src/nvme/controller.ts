@@ -1,7 +1,8 @@
 // An attached NVMe controller: its identify data, namespaces, I/O queue pairs and admin commands.
 // Arguments are checked here; failures come back as rejected promises.
 import { SpdkError } from '../errors';
-import { asyncDispose, bytes, describe, integer, options } from './check';
+import { asyncDispose } from '../dispose';
+import { bytes, describe, integer, options } from './check';
 import { decodeHealthLog, HEALTH_LOG_ID, HEALTH_LOG_SIZE, type NvmeHealthLog } from './health';
 import { decodeControllerData, type NvmeControllerData } from './identify';
 import type { NativeNvmeController } from './native';

@@ -1,6 +1,6 @@
 // An I/O queue pair of an NVMe controller. Commands are submitted on it through a namespace
 // (`ns.read(qp, ...)`); SPDK polls it on its app thread, never on Node's.
-import { asyncDispose } from './check';
+import { asyncDispose } from '../dispose';
 import type { NvmeController } from './controller';
 import type { NativeNvmeQpair } from './native';
 
