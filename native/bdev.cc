@@ -132,8 +132,8 @@ class IoRequest : public Request {
       : deferred(Napi::Promise::Deferred::New(env)), st(std::move(state)), kind(kind), offset(offset), length(length) {}
 
   void Execute() override {
-    if (st->desc == nullptr || st->closing) {
-      rc = st->removed ? -ENODEV : -EBADF;
+    if (int unavailable = st->Unavailable()) {
+      rc = unavailable;
       runtime::Complete(this);
       return;
     }

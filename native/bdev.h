@@ -37,6 +37,12 @@ class BdevState : public AppResource, public std::enable_shared_from_this<BdevSt
 
   // App thread. Close once in-flight I/O has drained; `done` runs when the descriptor is closed.
   void Shutdown(std::function<void()> done) override;
+  // App thread. 0 while I/O can be submitted; otherwise the errno it fails with (ENODEV once the
+  // bdev was removed, EBADF once closed).
+  int Unavailable() const {
+    if (desc != nullptr && !closing) return 0;
+    return removed ? -ENODEV : -EBADF;
+  }
   // App thread. Called by each I/O completion.
   void IoFinished();
   // App thread, once open: SPDK's callbacks point at this object until it is released.

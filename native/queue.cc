@@ -169,8 +169,8 @@ class SubmitRequest : public Request {
       s.opcode = e.opcode;
       s.offset = e.offset;
       s.length = e.length;
-      if (b.desc == nullptr || b.closing) {
-        q_->Done(s, b.removed ? -ENODEV : -EBADF, false);
+      if (int unavailable = b.Unavailable()) {
+        q_->Done(s, unavailable, false);
       } else {
         b.inflight++;
         q_->Start(s);
