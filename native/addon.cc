@@ -5,7 +5,7 @@
 #include "bdev.h"
 #include "dma.h"
 #include "nvme.h"
-#include "queue.h"
+#include "ring.h"
 #include "runtime.h"
 
 namespace spdk_node {
@@ -16,7 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dma::Init(env, exports);
   bdev::Init(env, exports);
   nvme::Init(env, exports);
-  queue::Init(env, exports);
+  ring::Init(env, exports);
   return exports;
 }
 

@@ -6,12 +6,10 @@
 #include <spdk/thread.h>
 #include <spdk/uuid.h>
 
-#include <cstring>
 #include <optional>
 
 #include "addon_data.h"
 #include "crossing.h"
-#include "dma.h"
 
 namespace spdk_node {
 
@@ -113,12 +111,11 @@ Napi::Value OpenBdev(const Napi::CallbackInfo& info) {
 
 // ---- I/O ----------------------------------------------------------------------------------
 
-enum class IoKind { kRead, kWrite, kFlush, kUnmap, kWriteZeroes, kReset };
+// Reads and writes go through I/O rings (ring.h); these are the other, rarer operations.
+enum class IoKind { kFlush, kUnmap, kWriteZeroes, kReset };
 
 const char* OperationName(IoKind kind) {
   switch (kind) {
-    case IoKind::kRead: return "bdev.read";
-    case IoKind::kWrite: return "bdev.write";
     case IoKind::kFlush: return "bdev.flush";
     case IoKind::kUnmap: return "bdev.unmap";
     case IoKind::kWriteZeroes: return "bdev.writeZeroes";
@@ -138,20 +135,12 @@ class IoRequest : public Request {
       return;
     }
     st->inflight++;
-    if (user != nullptr && !direct) {
-      bounce = dma::AllocBounce(length, st->buf_align);
-      if (bounce == nullptr) {
-        Finish(-ENOMEM);
-        return;
-      }
-      if (kind == IoKind::kWrite) memcpy(bounce, user, length);
-    }
     Start();
   }
 
   void Deliver(Napi::Env env) override {
     if (rc == 0) {
-      deferred.Resolve(kind == IoKind::kRead ? keep.Value() : env.Undefined());
+      deferred.Resolve(env.Undefined());
     } else if (nvme_status) {
       deferred.Reject(MakeNvmeError(env, OperationName(kind), sct, sc, dnr));
     } else {
@@ -169,20 +158,13 @@ class IoRequest : public Request {
   IoKind kind;
   uint64_t offset;
   uint64_t length;
-  void* user = nullptr;  // the JS Buffer's memory: destination of a read, source of a write
-  bool direct = false;   // user memory is DMA-safe: no bounce
-  Napi::Reference<Napi::Value> keep;
 
  private:
-  void* Buffer() const { return direct ? user : bounce; }
-
   void Start() {
     spdk_bdev_desc* d = st->desc;
     spdk_io_channel* ch = st->channel;
     int r;
     switch (kind) {
-      case IoKind::kRead: r = spdk_bdev_read(d, ch, Buffer(), offset, length, &Done, this); break;
-      case IoKind::kWrite: r = spdk_bdev_write(d, ch, Buffer(), offset, length, &Done, this); break;
       case IoKind::kFlush: r = spdk_bdev_flush(d, ch, offset, length, &Done, this); break;
       case IoKind::kUnmap: r = spdk_bdev_unmap(d, ch, offset, length, &Done, this); break;
       case IoKind::kWriteZeroes: r = spdk_bdev_write_zeroes(d, ch, offset, length, &Done, this); break;
@@ -205,8 +187,6 @@ class IoRequest : public Request {
       uint32_t cdw0;
       spdk_bdev_io_get_nvme_status(io, &cdw0, &self->sct, &self->sc);
       self->nvme_status = self->sct != 0 || self->sc != 0;
-    } else if (self->kind == IoKind::kRead && self->bounce != nullptr) {
-      memcpy(self->user, self->bounce, self->length);
     }
     spdk_bdev_free_io(io);
     self->Finish(success ? 0 : -EIO);
@@ -214,13 +194,10 @@ class IoRequest : public Request {
 
   void Finish(int result) {
     rc = result;
-    if (bounce != nullptr) dma::FreeBounce(bounce, length);
-    bounce = nullptr;
     st->IoFinished();
     runtime::Complete(this);
   }
 
-  void* bounce = nullptr;
   spdk_bdev_io_wait_entry wait_{};
   int rc = 0;
   int sct = 0;
@@ -256,8 +233,6 @@ class Bdev : public Napi::ObjectWrap<Bdev> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeBdev",
                        {
-                           InstanceMethod<&Bdev::Read>("read"),
-                           InstanceMethod<&Bdev::Write>("write"),
                            InstanceMethod<&Bdev::Flush>("flush"),
                            InstanceMethod<&Bdev::Unmap>("unmap"),
                            InstanceMethod<&Bdev::WriteZeroes>("writeZeroes"),
@@ -289,21 +264,6 @@ class Bdev : public Napi::ObjectWrap<Bdev> {
     if (closed_) ThrowError(env, operation, EBADF, "bdev '" + st_->name + "' is closed");
   }
 
-  // (offset, length, buffer) for read and write; the TypeScript layer validated all three.
-  Napi::Value Transfer(const Napi::CallbackInfo& info, IoKind kind) {
-    Napi::Env env = info.Env();
-    CheckOpen(env, OperationName(kind));
-    auto buffer = info[2].As<Napi::Uint8Array>();
-    auto* req = new IoRequest(env, st_, kind, static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()),
-                              static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value()));
-    req->user = buffer.Data();
-    req->direct = dma::Contains(req->user, req->length);
-    req->keep = Napi::Persistent(info[2]);
-    Napi::Promise promise = req->deferred.Promise();
-    runtime::Submit(env, req);
-    return promise;
-  }
-
   Napi::Value Range(const Napi::CallbackInfo& info, IoKind kind) {
     Napi::Env env = info.Env();
     CheckOpen(env, OperationName(kind));
@@ -315,8 +275,6 @@ class Bdev : public Napi::ObjectWrap<Bdev> {
     return promise;
   }
 
-  Napi::Value Read(const Napi::CallbackInfo& info) { return Transfer(info, IoKind::kRead); }
-  Napi::Value Write(const Napi::CallbackInfo& info) { return Transfer(info, IoKind::kWrite); }
   Napi::Value Flush(const Napi::CallbackInfo& info) { return Range(info, IoKind::kFlush); }
   Napi::Value Unmap(const Napi::CallbackInfo& info) { return Range(info, IoKind::kUnmap); }
   Napi::Value WriteZeroes(const Napi::CallbackInfo& info) { return Range(info, IoKind::kWriteZeroes); }

@@ -1,10 +1,9 @@
 // An open bdev: an SPDK descriptor and I/O channel on the app thread, wrapped for JavaScript.
 //
 // BdevState lives on the app thread (descriptor, channel, in-flight count, closing); the JS
-// object (Bdev) holds a shared_ptr to it and never touches its SPDK fields. Every I/O is a
-// Request through the crossing. Ordinary (non-DMA) Buffers are bounced through DMA memory on
-// the app thread, so the JS thread only validates and submits; DMA Buffers from allocBuffer are
-// used in place. The JS Buffer is referenced until its I/O completes.
+// object (Bdev) holds a shared_ptr to it and never touches its SPDK fields. Reads and writes go
+// through I/O rings on it (ring.h); flush, unmap, write-zeroes and reset are Requests through the
+// crossing.
 #pragma once
 
 #include <napi.h>

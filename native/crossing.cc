@@ -51,13 +51,14 @@ void Crossing::Submit(Request* request) {
     ring = submitted_.empty();
     submitted_.push_back(request);
   }
-  if (ring) {
-    // Fails only when SPDK's message pool is exhausted; the doorbell must not be lost, so retry.
-    // Each retry gives the reactor time to drain (the pool refills as messages are handled).
-    while (spdk_thread_send_msg(target_, &Crossing::OnDoorbell, this) != 0) {
-      std::this_thread::yield();
-    }
-  }
+  if (ring) Send(&Crossing::OnDoorbell, this);
+}
+
+void Crossing::Send(void (*fn)(void*), void* ctx) {
+  assert(target_ != nullptr);
+  // Fails only when SPDK's message pool is exhausted; a doorbell must not be lost, so retry.
+  // Each retry gives the reactor time to drain (the pool refills as messages are handled).
+  while (spdk_thread_send_msg(target_, fn, ctx) != 0) std::this_thread::yield();
 }
 
 void Crossing::OnDoorbell(void* ctx) {
@@ -80,7 +81,10 @@ void Crossing::Complete(Request* request) {
   if (target_ != nullptr && spdk_get_thread() == target_) {
     local_completed_.push_back(request);
     if (local_completed_.size() >= kHandOverEvery) {
-      HandOver();  // the queued flush message later takes whatever completes after this
+      // The queued flush message later takes whatever completes after this.
+      std::vector<Request*> now;
+      now.swap(local_completed_);
+      Publish(now);
       return;
     }
     if (flush_pending_) return;

@@ -25,6 +25,11 @@
 // its I/O is done). Execute() must not block: it starts asynchronous SPDK work and arranges for
 // Complete() to be called later (or calls it at once on failure). SPDK never calls into V8.
 //
+// I/O rings (ring.h): reads and writes, the hot path, use the same two primitives without a
+// Request per I/O: Send() rings a ring's doorbell on the target thread, and Notify() carries one
+// wake-up request to JS, so the JS thread still wakes once per batch through the same threadsafe
+// function.
+//
 // Keep-alive: while any request is outstanding the threadsafe function is referenced, so Node does not
 // exit with I/O in flight; when none is, it is unreferenced and an idle SPDK instance does not
 // keep the process alive.
@@ -72,14 +77,15 @@ class Crossing {
   // Any SPDK thread. Hands a finished request back to the JS thread. A request that was neither
   // submitted nor expected (a notice, a batch of queue completions) is delivered all the same.
   void Complete(Request* request);
-  // Target thread: hand over what has completed now, without waiting for the flush message (for
-  // completions that gather elsewhere first, such as an I/O queue's).
-  void HandOver() {
-    if (local_completed_.empty()) return;
-    std::vector<Request*> now;
-    now.swap(local_completed_);
-    Publish(now);
+  // Any SPDK thread. Hands `request` to the JS thread at once (Complete() on the target thread
+  // waits for its flush message): for wake-ups whose sender has already batched its work.
+  void Notify(Request* request) {
+    std::vector<Request*> one{request};
+    Publish(one);
   }
+  // JS thread. Runs fn(ctx) on the target thread (a ring's doorbell). Never fails: while SPDK's
+  // message pool is exhausted it retries, giving the reactor time to drain it.
+  void Send(void (*fn)(void*), void* ctx);
   // The target thread's host, after SPDK stopped: hand over completions whose flush message
   // SPDK did not get to.
   void FlushLocal() {

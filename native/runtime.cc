@@ -418,7 +418,7 @@ void Submit(Napi::Env env, Request* request) { Data(env).crossing->Submit(reques
 
 void Complete(Request* request) { g.crossing->Complete(request); }
 
-void HandOver() { g.crossing->HandOver(); }
+void Wake(Request* request) { g.crossing->Notify(request); }
 
 void Register(AppResource* resource) { g.resources.insert(resource); }
 

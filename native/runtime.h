@@ -43,8 +43,8 @@ bool IsRunning();
 void Submit(Napi::Env env, Request* request);
 // Any SPDK thread: hand a finished request back to JS.
 void Complete(Request* request);
-// App thread: hand what has completed to JS now rather than at the next flush (see crossing.h).
-void HandOver();
+// Any SPDK thread: hand a wake-up to JS now (see Crossing::Notify).
+void Wake(Request* request);
 
 // App thread: resources to shut down when SPDK stops.
 void Register(AppResource* resource);

@@ -5,7 +5,7 @@ import { loadNative } from './native';
 import { nvmeStatusNames } from './nvme/status';
 import type { BdevInfo } from './bdev-info';
 import type { NativeNvme } from './nvme/native';
-import type { NativeIoQueueConstructor } from './queue';
+import type { NativeIoRingConstructor } from './ring';
 
 export interface NativeStartOptions {
   name: string;
@@ -33,8 +33,6 @@ export interface NativeBdev {
   readonly blockSize: number;
   readonly numBlocks: number;
   readonly bufAlign: number;
-  read<T extends Uint8Array>(offset: number, length: number, target: T): Promise<T>;
-  write(offset: number, length: number, source: Uint8Array): Promise<void>;
   flush(offset: number, length: number): Promise<void>;
   unmap(offset: number, length: number): Promise<void>;
   writeZeroes(offset: number, length: number): Promise<void>;
@@ -51,9 +49,10 @@ export interface NativeAddon extends NativeNvme {
   readonly libraryVersion: string;
   readonly addonVersion: string;
   allocDma(size: number, align: number): ArrayBuffer;
+  dmaAddress(memory: ArrayBuffer): number;
   openBdev(name: string, write: boolean): Promise<NativeBdev>;
   listBdevs(): BdevInfo[];
-  IoQueue: NativeIoQueueConstructor;
+  IoRing: NativeIoRingConstructor;
 }
 
 const stoppedListeners = new Set<() => void>();

@@ -42,6 +42,8 @@ export class SpdkError extends Error {
   readonly operation: string;
   /** SPDK log lines captured around the failure (may be empty). */
   readonly log: readonly string[];
+  /** The message without the operation in front and the code behind. */
+  readonly reason: string;
 
   constructor(message: string, options: SpdkErrorOptions) {
     const errno = Math.abs(options.errno);
@@ -52,7 +54,14 @@ export class SpdkError extends Error {
     this.errno = errno;
     this.operation = options.operation;
     this.log = options.log ?? [];
+    this.reason = message;
   }
+}
+
+/** @internal The same failure, as seen by another operation (an I/O whose batch failed to submit). */
+export function withOperation(error: unknown, operation: string): unknown {
+  if (!(error instanceof SpdkError) || error instanceof NvmeError || error.operation === operation) return error;
+  return new SpdkError(error.reason, { operation, errno: error.errno, log: error.log });
 }
 
 export interface NvmeStatus {

@@ -1,6 +1,9 @@
 // A running SPDK instance inside this Node process: start, bdevs, DMA buffers, RPC, stop.
 import { addon, onUnexpectedStop } from './addon';
 import { Bdev, type OpenBdevOptions } from './bdev';
+import { settleAll } from './bdev-io';
+import { checkSpinUs } from './ring';
+import { allocDmaBuffer } from './dma-memory';
 import type { BdevInfo } from './bdev-info';
 import { SpdkError } from './errors';
 import { Nvme } from './nvme/nvme';
@@ -127,7 +130,8 @@ export class Spdk implements AsyncDisposable {
       if (typeof name !== 'string' || name === '') throw new TypeError(`Spdk.openBdev: name must be a non-empty string, got ${String(name)}`);
       if (options === null || typeof options !== 'object') throw new TypeError('Spdk.openBdev: options must be an object');
       if (options.write !== undefined && typeof options.write !== 'boolean') throw new TypeError('Spdk.openBdev: options.write must be a boolean');
-      return addon().openBdev(name, options.write ?? false).then((native) => new Bdev(native));
+      const spinUs = checkSpinUs('Spdk.openBdev', options.spinUs);
+      return addon().openBdev(name, options.write ?? false).then((native) => new Bdev(native, spinUs));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -144,7 +148,7 @@ export class Spdk implements AsyncDisposable {
     if (typeof align !== 'number' || !Number.isSafeInteger(align) || align <= 0 || (align & (align - 1)) !== 0 || align > 2 ** 21) {
       throw new RangeError(`Spdk.allocBuffer: align must be a power of two up to 2 MiB, got ${String(align)}`);
     }
-    return Buffer.from(addon().allocDma(size, align));
+    return allocDmaBuffer(size, align);
   }
 
   /**
@@ -155,6 +159,8 @@ export class Spdk implements AsyncDisposable {
     if (this.#stopped) return Promise.resolve();
     this.#stopping ??= (async () => {
       uninstallSignalHandlers();
+      // Reads and writes already started are submitted and complete before SPDK goes.
+      await settleAll();
       await this.#rpc?.close().catch(() => undefined);
       await addon().stop();
       this.#markStopped();

@@ -108,6 +108,35 @@ describeSpdk('bdev I/O', () => {
     expect(dma.equals(expected)).toBe(true);
   });
 
+  it('does I/O on views into the middle of allocBuffer memory (named by address, no copy)', async () => {
+    await using bdev = await spdk.openBdev('Malloc4k', { write: true });
+    const dma = spdk.allocBuffer(4 * 4096);
+    const data = randomBytes(4096);
+    data.copy(dma, 2 * 4096);
+    await bdev.write(8 * 4096, dma.subarray(2 * 4096, 3 * 4096));
+    const into = dma.subarray(4096, 2 * 4096);
+    expect(await bdev.read(8 * 4096, into)).toBe(into);
+    expect(into.equals(data)).toBe(true);
+    expect(dma.subarray(0, 4096).every((x) => x === 0)).toBe(true); // bytes around the view untouched
+    // A plain Uint8Array over ordinary memory next to it takes the bounce path.
+    const plain = new Uint8Array(4096);
+    await bdev.read(8 * 4096, plain);
+    expect(Buffer.from(plain).equals(data)).toBe(true);
+  });
+
+  it('works without spinning (spinUs: 0): every completion wakes the JS thread', async () => {
+    await using bdev = await spdk.openBdev('Malloc4k', { write: true, spinUs: 0 });
+    const writes = Array.from({ length: 300 }, (_, i) => bdev.write(i * 4096, Buffer.alloc(4096, i)));
+    await Promise.all(writes);
+    for (const i of [0, 150, 299]) expect((await bdev.read(i * 4096, 4096))[0]).toBe(i % 256);
+  });
+
+  it('refuses a spinUs that is not 0 to 10000 microseconds with a RangeError', async () => {
+    for (const spinUs of [-1, Number.NaN, 1e9, '5' as unknown as number]) {
+      await expect(spdk.openBdev('Malloc4k', { spinUs })).rejects.toThrow(RangeError);
+    }
+  });
+
   it('writeZeroes and unmap leave zeroes; flush succeeds', async () => {
     await using bdev = await spdk.openBdev('Malloc4k', { write: true });
     await bdev.write(0, randomBytes(4 * 4096));

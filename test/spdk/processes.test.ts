@@ -64,6 +64,17 @@ describeSpdk('processes', () => {
     expect(leftoversOf(Number(ready.pid))).toEqual([]);
   });
 
+  it('a program that is done with its I/O exits by itself, SPDK still running and bdevs open', async () => {
+    const started = Date.now();
+    const c = run('leave-open');
+    const ready = await c.first;
+    const { code, stderr } = await c.exited;
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/Segmentation|Aborted|core dumped/i);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(leftoversOf(Number(ready.pid))).toEqual([]);
+  });
+
   it('a process killed with SIGKILL leaves no hugepage or shared-memory files', async () => {
     const c = run('wait');
     const ready = await c.first;

@@ -130,6 +130,43 @@ describeSpdk('IoQueue (batched I/O)', () => {
     expect(() => q.prepRead(0, 0)).toThrow(/closed/);
   });
 
+  it('lets timers and other I/O run while a queue that always resubmits keeps the device busy', async () => {
+    await using bdev = await spdk.openBdev('Q');
+    for (const spinUs of [20, 0]) {
+      const q = bdev.createQueue({ depth: 32, spinUs });
+      let running = true;
+      let completed = 0;
+      q.onCompletions = (count, slots) => {
+        completed += count;
+        if (!running) return;
+        for (let i = 0; i < count; i++) q.prepRead(slots[i]!, (slots[i]! % 64) * 4096);
+        q.submit();
+      };
+      for (let s = 0; s < 32; s++) q.prepRead(s, s * 4096);
+      q.submit();
+      const ticks: number[] = [];
+      await new Promise<void>((resolve) => {
+        const tick = (): void => {
+          ticks.push(completed);
+          if (ticks.length < 5) setTimeout(tick, 2);
+          else resolve();
+        };
+        setTimeout(tick, 2);
+      });
+      running = false;
+      await q.close();
+      // The timers fired while the queue was busy, and I/O went on between them.
+      expect(ticks[4]! > ticks[0]!).toBe(true);
+      expect(q.inflight).toBe(0);
+    }
+  });
+
+  it('refuses a spinUs that is not 0 to 10000 microseconds with a RangeError', async () => {
+    await using bdev = await spdk.openBdev('Q');
+    expect(() => bdev.createQueue({ spinUs: -5 })).toThrow(RangeError);
+    expect(() => bdev.createQueue({ spinUs: Infinity })).toThrow(RangeError);
+  });
+
   it('fails queued I/O with -ENODEV once its bdev is deleted', async () => {
     const bdev = await spdk.openBdev('Doomed', { write: true });
     const q = bdev.createQueue({ depth: 4 });

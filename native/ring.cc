@@ -1,0 +1,421 @@
+// See ring.h for the mechanism and its rules.
+#include "ring.h"
+
+#include <spdk/bdev.h>
+#include <spdk/thread.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "addon_data.h"
+#include "bdev.h"
+#include "crossing.h"
+#include "dma.h"
+#include "runtime.h"
+
+namespace spdk_node::ring {
+namespace {
+
+enum Opcode : int { kRead = 0, kWrite = 1 };
+// A submission row: opcode, slot, offset, length, address (0: the slot's memory or Buffer).
+constexpr size_t kRowWords = 5;
+
+// Completions published together at most: JS refills the queue while SPDK completes the rest,
+// instead of the two taking turns (16 measured better than 32 and 64).
+constexpr uint32_t kPublishEvery = 16;
+
+uint32_t PowerOfTwoAtLeast(uint32_t n) {
+  uint32_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+class RingState;
+class IoRing;
+
+// alignas: the JS thread fills a free slot while the app thread works on its neighbours.
+struct alignas(64) Slot {
+  // Written by the JS thread while the slot is free; read by the app thread once submitted.
+  int opcode = kRead;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  void* data = nullptr;  // slot memory, a DMA Buffer's memory, or an ordinary Buffer's
+  bool direct = true;    // `data` is DMA-safe; otherwise the app thread bounces it
+  // App thread only.
+  RingState* ring = nullptr;
+  uint32_t index = 0;
+  void* bounce = nullptr;
+  spdk_bdev_io_wait_entry wait{};
+};
+
+class RingState : public std::enable_shared_from_this<RingState> {
+ public:
+  RingState(std::shared_ptr<BdevState> bdev, uint32_t depth)
+      : bdev_(std::move(bdev)),
+        depth(depth),
+        capacity_(PowerOfTwoAtLeast(depth)),
+        mask_(capacity_ - 1),
+        slots(depth),
+        sq_(capacity_) {
+    for (uint32_t i = 0; i < depth; i++) {
+      slots[i].ring = this;
+      slots[i].index = i;
+    }
+    shared_bytes = (kEntryWord + 2 * static_cast<size_t>(capacity_)) * sizeof(int32_t);
+    shared = static_cast<int32_t*>(std::aligned_alloc(64, (shared_bytes + 63) / 64 * 64));
+    if (shared == nullptr) throw std::bad_alloc();
+    memset(shared, 0, shared_bytes);
+    shared[kArmedWord] = 1;  // JS starts out waiting
+  }
+  ~RingState() { std::free(shared); }
+  RingState(const RingState&) = delete;
+  RingState& operator=(const RingState&) = delete;
+
+  // ---- JS thread ----
+
+  void Push(uint32_t slot) { sq_[sq_tail_js_++ & mask_] = slot; }
+
+  // Makes pushed slots visible to the app thread. While the app thread polls this ring (it has
+  // I/O in flight) that is all; otherwise one doorbell starts it polling.
+  void Publish(Crossing& crossing) {
+    __atomic_store_n(&sq_tail_, sq_tail_js_, __ATOMIC_SEQ_CST);
+    if (watched_.load() != 0 || watched_.exchange(1) != 0) return;
+    crossing.Send(&RingState::OnDoorbell, new std::shared_ptr<RingState>(shared_from_this()));
+  }
+
+  // ---- app thread ----
+
+  static void OnDoorbell(void* ctx) {
+    std::unique_ptr<std::shared_ptr<RingState>> keep(static_cast<std::shared_ptr<RingState>*>(ctx));
+    RingState& r = **keep;
+    if (r.poller_ == nullptr) {
+      r.poller_ = spdk_poller_register_named(&RingState::Poll, &r, 0, "spdk_node_ring");
+      if (r.poller_ != nullptr) r.poller_keep_ = r.shared_from_this();
+    }
+    if (r.poller_ == nullptr) r.watched_.store(0);  // no poller (out of memory): every submit rings
+    r.TakeSubmissions();
+  }
+
+  // Each reactor iteration while the ring is busy: take new submissions, publish completions.
+  // Idle (nothing in flight, nothing submitted): stop, and let the next submit ring the doorbell.
+  static int Poll(void* ctx) {
+    auto* r = static_cast<RingState*>(ctx);
+    uint32_t took = r->TakeSubmissions();
+    if (r->cq_tail_ != r->cq_published_) r->PublishCompletions();
+    if (took != 0 || r->inflight_ != 0) return SPDK_POLLER_BUSY;
+    r->watched_.store(0);
+    // A submit that still saw the ring watched published before the store: take it. A submit
+    // after it rings the doorbell (harmless if this keeps polling).
+    if (r->TakeSubmissions() != 0) return SPDK_POLLER_BUSY;
+    spdk_poller_unregister(&r->poller_);
+    std::shared_ptr<RingState> last = std::move(r->poller_keep_);  // may be the last reference
+    return SPDK_POLLER_IDLE;
+  }
+
+  uint32_t TakeSubmissions() {
+    uint32_t tail = __atomic_load_n(&sq_tail_, __ATOMIC_SEQ_CST);
+    uint32_t took = tail - sq_head_;
+    while (sq_head_ != tail) {
+      Slot& s = slots[sq_[sq_head_++ & mask_]];
+      Start(s);
+    }
+    return took;
+  }
+
+  // JS thread: the object JS calls back on a wake-up, or null once it is gone.
+  IoRing* owner = nullptr;
+
+  std::shared_ptr<BdevState> bdev_;
+  const uint32_t depth;
+  int32_t* shared = nullptr;  // the memory JS reads completions from (see ring.h)
+  size_t shared_bytes = 0;
+
+ private:
+  void Start(Slot& s) {
+    if (inflight_++ == 0) busy_ = shared_from_this();
+    BdevState& b = *bdev_;
+    if (int unavailable = b.Unavailable()) {
+      Finish(s, unavailable, false);
+      return;
+    }
+    b.inflight++;
+    if (!s.direct) {
+      s.bounce = dma::AllocBounce(s.length, b.buf_align);
+      if (s.bounce == nullptr) {
+        Finish(s, -ENOMEM, true);
+        return;
+      }
+      if (s.opcode == kWrite) memcpy(s.bounce, s.data, s.length);
+    }
+    Issue(s);
+  }
+
+  void Issue(Slot& s) {
+    BdevState& b = *bdev_;
+    void* buf = s.direct ? s.data : s.bounce;
+    int rc = s.opcode == kRead ? spdk_bdev_read(b.desc, b.channel, buf, s.offset, s.length, &OnIoDone, &s)
+                               : spdk_bdev_write(b.desc, b.channel, buf, s.offset, s.length, &OnIoDone, &s);
+    if (rc == -ENOMEM) {
+      // Out of bdev_io structures: SPDK calls back when one is free.
+      s.wait.bdev = spdk_bdev_desc_get_bdev(b.desc);
+      s.wait.cb_fn = [](void* arg) {
+        auto* slot = static_cast<Slot*>(arg);
+        slot->ring->Issue(*slot);
+      };
+      s.wait.cb_arg = &s;
+      rc = spdk_bdev_queue_io_wait(s.wait.bdev, b.channel, &s.wait);
+      if (rc == 0) return;
+    }
+    if (rc != 0) Finish(s, rc, true);
+  }
+
+  static void OnIoDone(spdk_bdev_io* io, bool success, void* arg) {
+    auto* s = static_cast<Slot*>(arg);
+    int32_t result = 0;
+    if (!success) {
+      uint32_t cdw0;
+      int sct, sc;
+      spdk_bdev_io_get_nvme_status(io, &cdw0, &sct, &sc);
+      result = (sct != 0 || sc != 0) ? ((sct & 0xff) << 8 | (sc & 0xff)) : -EIO;
+    } else if (s->opcode == kRead && s->bounce != nullptr) {
+      memcpy(s->data, s->bounce, s->length);
+    }
+    spdk_bdev_free_io(io);
+    s->ring->Finish(*s, result, true);
+  }
+
+  // `counted`: the I/O reached the bdev (it counts as in flight on the descriptor).
+  void Finish(Slot& s, int32_t result, bool counted) {
+    if (s.bounce != nullptr) {
+      dma::FreeBounce(s.bounce, s.length);
+      s.bounce = nullptr;
+    }
+    if (counted) bdev_->IoFinished();
+    uint32_t i = cq_tail_ & mask_;
+    shared[kEntryWord + 2 * i] = static_cast<int32_t>(s.index);
+    shared[kEntryWord + 2 * i + 1] = result;
+    cq_tail_++;
+    if (--inflight_ == 0) {
+      // Nothing else is coming: publish now. `last` may hold the last reference to this ring.
+      std::shared_ptr<RingState> last = std::move(busy_);
+      PublishCompletions();
+      return;
+    }
+    if (cq_tail_ - cq_published_ >= kPublishEvery) {
+      PublishCompletions();
+    } else if (poller_ == nullptr && !flush_pending_) {
+      // Behind the completions SPDK has already queued as messages: publish whatever they add.
+      flush_keep_ = shared_from_this();
+      if (spdk_thread_send_msg(spdk_get_thread(), &RingState::OnFlush, this) == 0) {
+        flush_pending_ = true;
+      } else {
+        flush_keep_.reset();
+        PublishCompletions();
+      }
+    }
+  }
+
+  static void OnFlush(void* ctx) {
+    auto* r = static_cast<RingState*>(ctx);
+    std::shared_ptr<RingState> keep = std::move(r->flush_keep_);
+    r->flush_pending_ = false;
+    if (r->cq_tail_ != r->cq_published_) r->PublishCompletions();
+  }
+
+  void PublishCompletions();
+
+  const uint32_t capacity_;
+  const uint32_t mask_;
+
+ public:
+  std::vector<Slot> slots;
+
+ private:
+  std::vector<uint32_t> sq_;
+  uint32_t sq_tail_js_ = 0;                // JS thread
+  alignas(64) uint32_t sq_tail_ = 0;       // JS writes, app thread reads
+  std::atomic<int> watched_{0};            // 1: the app thread polls, or a doorbell is on its way
+  alignas(64) uint32_t sq_head_ = 0;       // app thread
+  uint32_t cq_tail_ = 0;                   // app thread: completions written
+  uint32_t cq_published_ = 0;              // app thread: completions JS may read
+  uint64_t inflight_ = 0;                  // app thread: taken and not finished
+  bool flush_pending_ = false;             // app thread
+  std::shared_ptr<RingState> busy_;        // app thread: held while inflight_ > 0
+  std::shared_ptr<RingState> flush_keep_;  // app thread: held while an OnFlush is queued
+  spdk_poller* poller_ = nullptr;          // app thread
+  std::shared_ptr<RingState> poller_keep_; // app thread: held while the poller is registered
+};
+
+// Carries a wake-up to the JS thread through the crossing.
+class WakeRequest : public Request {
+ public:
+  explicit WakeRequest(std::shared_ptr<RingState> ring) : ring_(std::move(ring)) {}
+  void Execute() override {}
+  void Deliver(Napi::Env env) override;
+
+ private:
+  std::shared_ptr<RingState> ring_;
+};
+
+void RingState::PublishCompletions() {
+  cq_published_ = cq_tail_;
+  // Sequentially consistent store, then load: pairs with JS's Atomics.store(armed) followed by
+  // Atomics.load(tail), so either JS sees the new tail or this sees it armed.
+  __atomic_store_n(&shared[kTailWord], static_cast<int32_t>(cq_published_), __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&shared[kArmedWord], __ATOMIC_SEQ_CST) != 0 &&
+      __atomic_exchange_n(&shared[kArmedWord], 0, __ATOMIC_SEQ_CST) != 0) {
+    runtime::Wake(new WakeRequest(shared_from_this()));
+  }
+}
+
+// The JS object: new IoRing(bdev, depth, slotBytes, onWake). slotBytes > 0: each slot owns that
+// much DMA memory (`memory`); 0: each submission names its Buffer. Validated by src/ring.ts.
+class IoRing : public Napi::ObjectWrap<IoRing> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeIoRing",
+                       {InstanceMethod<&IoRing::Submit>("submit"), InstanceMethod<&IoRing::Idle>("idle"),
+                        InstanceMethod<&IoRing::Close>("close")});
+  }
+
+  explicit IoRing(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IoRing>(info) {
+    Napi::Env env = info.Env();
+    runtime::CheckRunning(env, "bdev.createQueue");
+    std::shared_ptr<BdevState> bdev = bdev::StateOf(info[0]);
+    uint32_t depth = info[1].As<Napi::Number>().Uint32Value();
+    slot_bytes_ = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
+    state_ = std::make_shared<RingState>(bdev, depth);
+    state_->owner = this;
+    Napi::Object self = info.This().As<Napi::Object>();
+    if (slot_bytes_ > 0) {
+      Napi::ArrayBuffer memory = dma::NewArrayBuffer(env, "bdev.createQueue", depth * slot_bytes_, 4096);
+      base_ = static_cast<uint8_t*>(memory.Data());
+      self.Set("memory", memory);  // kept alive with this object
+    }
+    Napi::ArrayBuffer rows = Napi::ArrayBuffer::New(env, depth * kRowWords * sizeof(double));
+    rows_ = static_cast<const double*>(rows.Data());
+    self.Set("rows", rows);
+    // The completion memory lives as long as either JS's ArrayBuffer or the ring state does.
+    auto* hold = new std::shared_ptr<RingState>(state_);
+    self.Set("completions", Napi::ArrayBuffer::New(env, state_->shared, state_->shared_bytes,
+                                                   [](Napi::Env, void*, std::shared_ptr<RingState>* h) { delete h; },
+                                                   hold));
+    self.Set("onWake", info[3]);  // a property, not a strong reference: no cycle through C++
+    on_wake_ = Napi::Weak(info[3].As<Napi::Function>());
+  }
+
+  ~IoRing() override {
+    state_->owner = nullptr;
+    if (holding_) Data(Env()).crossing->Release();
+  }
+
+  // App thread published completions and JS was waiting: call JS (inside the crossing's scope).
+  void Wake(Napi::Env env) {
+    Napi::Function fn = on_wake_.Value();
+    if (fn.IsEmpty()) return;
+    try {
+      fn.Call(Value(), {});
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+ private:
+  // submit(n[, targets]): takes rows 0..n-1 of `rows`. For a ring without slot memory, the
+  // row's address names DMA memory (from dmaAddress(), checked here), or, when 0, targets[slot]
+  // is the Uint8Array of that slot's I/O.
+  Napi::Value Submit(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    runtime::CheckRunning(env, "bdev.io");
+    if (closed_) ThrowError(env, "queue.submit", EBADF, "the queue is closed");
+    uint32_t n = info[0].As<Napi::Number>().Uint32Value();
+    if (n > state_->depth) ThrowError(env, "queue.submit", EINVAL, "more operations than the ring's depth");
+    napi_value targets = slot_bytes_ == 0 ? static_cast<napi_value>(info[1]) : nullptr;
+    // Check every row before any is pushed: the TypeScript layer validated them, but memory
+    // safety must not rely on it.
+    for (uint32_t i = 0; i < n; i++) {
+      const double* row = rows_ + kRowWords * i;
+      auto opcode = static_cast<int>(row[0]);
+      double slot = row[1];
+      double length = row[3];
+      if ((opcode != kRead && opcode != kWrite) || !(slot >= 0 && slot < state_->depth) || !(row[2] >= 0) ||
+          !(length > 0) || (slot_bytes_ > 0 && length > static_cast<double>(slot_bytes_))) {
+        ThrowError(env, "queue.submit", EINVAL, "invalid submission row " + std::to_string(i));
+      }
+      Slot& s = state_->slots[static_cast<uint32_t>(slot)];
+      s.opcode = opcode;
+      s.offset = static_cast<uint64_t>(row[2]);
+      s.length = static_cast<uint64_t>(length);
+      if (slot_bytes_ > 0) {
+        s.data = base_ + static_cast<size_t>(s.index) * slot_bytes_;
+        s.direct = true;
+      } else if (row[4] > 0) {
+        s.data = reinterpret_cast<void*>(static_cast<uintptr_t>(row[4]));
+        s.direct = true;
+        if (!dma::Contains(s.data, s.length)) {
+          ThrowError(env, "queue.submit", EINVAL, "submission row " + std::to_string(i) + " names memory that is not a live DMA buffer");
+        }
+      } else {
+        napi_value target;
+        napi_typedarray_type type;
+        size_t count;
+        void* data;
+        if (napi_get_element(env, targets, s.index, &target) != napi_ok ||
+            napi_get_typedarray_info(env, target, &type, &count, &data, nullptr, nullptr) != napi_ok ||
+            type != napi_uint8_array || count < s.length) {
+          ThrowError(env, "queue.submit", EINVAL, "submission row " + std::to_string(i) + " has no buffer of its length");
+        }
+        s.data = data;
+        s.direct = dma::Contains(data, s.length);
+      }
+    }
+    if (n == 0) return env.Undefined();
+    for (uint32_t i = 0; i < n; i++) state_->Push(static_cast<uint32_t>(rows_[kRowWords * i + 1]));
+    if (!holding_) {
+      holding_ = true;
+      Data(env).crossing->Hold();
+      Ref();  // the wake-up must find this object and its callback
+    }
+    state_->Publish(*Data(env).crossing);
+    return env.Undefined();
+  }
+
+  // idle(): JS has read every completion it was waiting for; let Node exit and GC collect.
+  Napi::Value Idle(const Napi::CallbackInfo& info) {
+    if (holding_) {
+      holding_ = false;
+      Data(info.Env()).crossing->Release();
+      Unref();
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    closed_ = true;
+    return info.Env().Undefined();
+  }
+
+  std::shared_ptr<RingState> state_;
+  size_t slot_bytes_ = 0;
+  uint8_t* base_ = nullptr;
+  const double* rows_ = nullptr;
+  Napi::FunctionReference on_wake_;
+  bool holding_ = false;
+  bool closed_ = false;
+};
+
+void WakeRequest::Deliver(Napi::Env env) {
+  if (ring_->owner != nullptr) ring_->owner->Wake(env);
+}
+
+}  // namespace
+
+void Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("IoRing", IoRing::Define(env));
+}
+
+}  // namespace spdk_node::ring

@@ -1,0 +1,231 @@
+// The JavaScript half of an I/O ring (native/ring.h): stages rows, submits them with one call,
+// and reads completions from memory the app thread writes, waking only when it was asleep. Both
+// the batched API (IoQueue) and the Promise API (Bdev.read/write) run on it.
+//
+// Spinning: with I/O in flight, the JS thread looks for completions for up to spinUs before it
+// arms the wake-up flag and returns to the event loop. A wake-up costs SPDK's reactor a system
+// call and this thread a trip through the kernel's scheduler, several microseconds each; SPDK
+// completes a fast device's I/O in less. Measured here (null bdev, QD 128, batched): 2 M IOPS
+// without spinning, 6-7 M with it.
+import { performance } from 'node:perf_hooks';
+
+/** @internal */
+export interface NativeIoRing {
+  /** depth x [opcode, slot, offset, length, DMA address or 0] rows, read by submit(). */
+  readonly rows: ArrayBuffer;
+  /** Tail, armed flag and (slot, result) entries, written by SPDK's app thread. */
+  readonly completions: ArrayBuffer;
+  /** depth x slotBytes of DMA memory, when the ring was made with slotBytes > 0. */
+  readonly memory?: ArrayBuffer;
+  submit(count: number, targets?: readonly (Uint8Array | undefined)[]): void;
+  idle(): void;
+  close(): void;
+}
+
+/** @internal */
+export type NativeIoRingConstructor = new (bdev: unknown, depth: number, slotBytes: number, onWake: () => void) => NativeIoRing;
+
+export const OP_READ = 0;
+export const OP_WRITE = 1;
+
+// Words per submission row (native/ring.cc).
+const ROW = 5;
+// Word offsets in the completion memory (native/ring.h).
+const TAIL = 0;
+const ARMED = 16;
+const ENTRY = 32;
+
+// Longest the JS thread consumes completions in one go before the event loop gets its turn: a
+// consumer that submits as it consumes can keep a fast device busy forever, and timers and other
+// I/O must still run.
+const TURN_MS = 1;
+
+/** @internal */
+export const DEFAULT_SPIN_US = 20;
+const MAX_SPIN_US = 10_000;
+
+/** @internal Checks a spinUs option (where: the API that took it). */
+export function checkSpinUs(where: string, value: unknown): number {
+  if (value === undefined) return DEFAULT_SPIN_US;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_SPIN_US) {
+    throw new RangeError(`${where}: spinUs must be a number of microseconds from 0 to ${MAX_SPIN_US}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Receives completions: `count` entries starting at `head` in `entries` (slot at
+ * ENTRY + 2 * (i & mask), result after it). Called on the JS thread, never re-entered.
+ */
+export type RingConsumer = (entries: Int32Array, head: number, count: number, mask: number) => void;
+
+/** @internal */
+export class Ring {
+  readonly native: NativeIoRing;
+  readonly depth: number;
+  /** Staged rows (written by stage(), consumed by submit()). */
+  staged = 0;
+  /** Submitted and not yet consumed. */
+  inflight = 0;
+  readonly #rows: Float64Array;
+  readonly #ctl: Int32Array;
+  readonly #mask: number;
+  readonly #consume: RingConsumer;
+  #head = 0;
+  #holding = false;
+  #idleCheckQueued = false;
+  #yielded = false;
+  readonly #spinUs: number;
+  // Spin while draining (IoQueue: its consumer submits synchronously) or only in poll() (the
+  // Promise path: the awaits that submit more run after the drain, as microtasks).
+  readonly #spinInDrain: boolean;
+  #chainStart = -1;
+
+  constructor(ctor: NativeIoRingConstructor, nativeBdev: unknown, depth: number, slotBytes: number, spinUs: number, spinInDrain: boolean, consume: RingConsumer) {
+    this.depth = depth;
+    this.#consume = consume;
+    this.#spinUs = spinUs;
+    this.#spinInDrain = spinInDrain;
+    this.native = new ctor(nativeBdev, depth, slotBytes, () => this.#wake());
+    this.#rows = new Float64Array(this.native.rows);
+    this.#ctl = new Int32Array(this.native.completions);
+    this.#mask = (this.#ctl.length - ENTRY) / 2 - 1;
+  }
+
+  /** Entry offset of the first completion word (see RingConsumer). */
+  static readonly ENTRY = ENTRY;
+
+  /** Stages a row; `address` is the DMA address of the data (see dma-memory.ts), or 0. */
+  stage(op: number, slot: number, offset: number, length: number, address: number): void {
+    const r = this.staged * ROW;
+    const rows = this.#rows;
+    rows[r] = op;
+    rows[r + 1] = slot;
+    rows[r + 2] = offset;
+    rows[r + 3] = length;
+    rows[r + 4] = address;
+    this.staged++;
+  }
+
+  /**
+   * Submits the staged rows. On a throw (SPDK not running, ring closed) nothing was submitted
+   * and the staged rows are dropped: the caller still owns their slots.
+   */
+  submit(targets?: readonly (Uint8Array | undefined)[]): number {
+    const n = this.staged;
+    if (n === 0) return 0;
+    this.staged = 0;
+    this.native.submit(n, targets);
+    this.inflight += n;
+    this.#holding = true;
+    return n;
+  }
+
+  /** The staged row `i`'s slot (for a caller that must give back slots after a failed submit). */
+  stagedSlot(i: number): number {
+    return this.#rows[i * ROW + 1]!;
+  }
+
+  /**
+   * Promise path, after a submit: if I/O is in flight, look for completions for up to spinUs
+   * and consume them here, so that their awaits resume without SPDK having to wake this thread.
+   * At most TURN_MS of this in a row, then the event loop gets its turn.
+   */
+  poll(): void {
+    if (this.inflight === 0 || this.#spinUs === 0) return;
+    const now = performance.now();
+    if (this.#chainStart < 0) {
+      // Polling chains through microtasks; it ends when the event loop gets its turn again.
+      this.#chainStart = now;
+      setImmediate(this.#endChain);
+    } else if (now - this.#chainStart > TURN_MS) {
+      return; // armed, or an immediate is due: the event loop runs first
+    }
+    // Awake and looking: the app thread need not wake us (a wake-up already on its way is harmless).
+    Atomics.store(this.#ctl, ARMED, 0);
+    this.#drain(true, now);
+  }
+
+  readonly #endChain = (): void => {
+    this.#chainStart = -1;
+  };
+
+  #wake(): void {
+    this.#drain(this.#spinInDrain, performance.now());
+  }
+
+  // Consumes completions until there are none (spinning up to spinUs for more when `spin`), then
+  // arms the flag. Yields to the event loop after TURN_MS.
+  #drain(spin: boolean, start: number): void {
+    const ctl = this.#ctl;
+    let failure: unknown;
+    let failed = false;
+    for (;;) {
+      let tail = Atomics.load(ctl, TAIL);
+      if (tail === this.#head && spin && this.inflight > 0) tail = this.#spin(start);
+      if (tail === this.#head) {
+        // Arm, then look once more: either the app thread sees the flag or this sees its tail.
+        Atomics.store(ctl, ARMED, 1);
+        tail = Atomics.load(ctl, TAIL);
+        if (tail === this.#head) break;
+        // More arrived: take them now. If the app thread took the flag too, its wake-up finds
+        // nothing, which is harmless.
+        Atomics.store(ctl, ARMED, 0);
+      }
+      if (performance.now() - start > TURN_MS) {
+        // Not armed, so the app thread will not wake us: come back after the event loop's turn.
+        if (!this.#yielded) {
+          this.#yielded = true;
+          setImmediate(this.#resume);
+        }
+        break;
+      }
+      const head = this.#head;
+      const count = (tail - head) | 0;
+      this.#head = tail;
+      this.inflight -= count;
+      try {
+        this.#consume(ctl, head, count, this.#mask);
+      } catch (error) {
+        // Keep draining (the ring must stay armed); report the first failure afterwards.
+        if (!failed) {
+          failed = true;
+          failure = error;
+        }
+      }
+    }
+    if (this.inflight === 0 && this.#holding && !this.#idleCheckQueued) {
+      // After this batch's promise reactions, which may submit more: only then let go.
+      this.#idleCheckQueued = true;
+      queueMicrotask(this.#idleCheck);
+    }
+    if (failed) throw failure;
+  }
+
+  // Busy-waits up to spinUs (and within the turn) for the tail to move; returns the tail.
+  #spin(start: number): number {
+    const ctl = this.#ctl;
+    const head = this.#head;
+    const until = Math.min(performance.now() + this.#spinUs / 1000, start + TURN_MS);
+    for (;;) {
+      for (let i = 0; i < 64; i++) {
+        const tail = Atomics.load(ctl, TAIL);
+        if (tail !== head) return tail;
+      }
+      if (performance.now() > until) return head;
+    }
+  }
+
+  readonly #resume = (): void => {
+    this.#yielded = false;
+    this.#wake();
+  };
+
+  readonly #idleCheck = (): void => {
+    this.#idleCheckQueued = false;
+    if (this.inflight === 0 && this.staged === 0 && this.#holding) {
+      this.#holding = false;
+      this.native.idle();
+    }
+  };
+}
