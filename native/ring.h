@@ -6,25 +6,30 @@
 // A ring has `depth` slots. JS owns a free slot; a submitted slot belongs to SPDK until its
 // completion has been read by JS.
 //
-// Submission (JS thread -> app thread): JS writes [opcode, slot, offset, length] rows into a
-// Float64Array and calls submit(n) (with the n Buffers, for a ring without slot memory). Native
-// code checks each row, records it in the slot, and appends the slot numbers to a single-producer
-// single-consumer ring. Only a submit() that finds no doorbell pending sends one message
-// (spdk_thread_send_msg) to the app thread; that message takes every slot published so far,
-// clears the flag, and looks once more, so a slot is never left behind.
+// Submission (JS thread -> app thread): JS writes [opcode, slot, offset, length, address] rows
+// into a Float64Array and calls submit(n) (with the Buffers, for a ring without slot memory).
+// Native code checks each row, records it in the slot, and appends the slot numbers to a
+// single-producer single-consumer ring. While the ring is busy, an SPDK poller on the app thread
+// takes new slots every reactor iteration and nothing else is needed. An idle ring has no
+// poller: the submit() that finds it unwatched sends one doorbell message
+// (spdk_thread_send_msg), which registers the poller. The poller stops once nothing is in
+// flight or submitted, after clearing the watched flag and looking once more, so a slot is never
+// left behind (the flag and the ring tail are sequentially consistent on both sides).
 //
 // Completion (app thread -> JS thread): each completion is written as (slot, result) into a
 // completion ring in memory JS reads directly (an ArrayBuffer). The app thread publishes the
-// tail every few completions, when nothing else is in flight, and at a flush message it sends
-// itself behind the completions already queued. JS drains the ring and then arms a flag; the app
+// tail every few completions, when nothing else is in flight, and from its poller each reactor
+// iteration. JS drains the ring and then arms a flag; the app
 // thread wakes JS (through the crossing's threadsafe function) only when it publishes and finds
-// the flag armed. While JS is busy draining, completions pile up without any wake-up.
+// the flag armed. While JS is busy draining, or spinning for more (src/ring.ts), completions pile
+// up without any wake-up.
 //
 //   memory shared with JS, int32 words:
 //     [kTailWord]   completions published (uint32, wrapping); written by the app thread
 //     [kArmedWord]  1: JS is waiting for a wake-up; the app thread takes it (exchange to 0)
 //     [kEntryWord + 2*i], [kEntryWord + 2*i + 1]: slot and result of entry i mod capacity
-//   A result is 0, a negative errno, or a positive NVMe status: sct << 8 | sc, plus kNvmeDnr.
+//   A result is 0, a negative errno, or a positive NVMe status: sct << 8 | sc (SPDK's bdev layer
+//   keeps no Do Not Retry bit).
 //
 // Capacity: at most `depth` slots are submitted or completed-but-unread at once, so both rings
 // have room for `depth` entries (rounded up to a power of two) and can never overflow.
@@ -44,7 +49,6 @@ namespace spdk_node::ring {
 constexpr int kTailWord = 0;
 constexpr int kArmedWord = 16;  // its own cache line: JS writes it, the app thread writes the tail
 constexpr int kEntryWord = 32;
-constexpr int32_t kNvmeDnr = 0x10000;
 
 void Init(Napi::Env env, Napi::Object exports);
 

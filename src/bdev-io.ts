@@ -9,7 +9,6 @@ import { OP_READ, OP_WRITE, Ring, type NativeIoRingConstructor } from './ring';
 
 // Slots per bdev. More concurrent I/O than this waits in JS for a slot.
 const DEPTH = 1024;
-const NVME_DNR = 0x10000;
 
 type Settle = (value: unknown) => void;
 type Fail = (reason: unknown) => void;
@@ -199,7 +198,7 @@ export class BdevIo {
     if (result > 0) {
       const sct = (result >> 8) & 0xff;
       const sc = result & 0xff;
-      return new NvmeError(operation, { sct, sc, dnr: (result & NVME_DNR) !== 0, ...nvmeStatusNames(sct, sc) });
+      return new NvmeError(operation, { sct, sc, ...nvmeStatusNames(sct, sc) });
     }
     const what =
       result === -9 ? `bdev '${this.#name}' is closed`

@@ -22,7 +22,7 @@ export interface IoQueueOptions {
 /**
  * Called with each batch of completions: `slots[i]` finished with `results[i]` for i < count.
  * A result is 0, a negative errno (-5 EIO, -9 EBADF, -19 ENODEV...), or for an NVMe device that
- * failed the command, its positive NVMe status: `sct << 8 | sc`, plus 0x10000 if Do Not Retry.
+ * failed the command, its positive NVMe status: `sct << 8 | sc`.
  * The arrays are reused: read them during the call.
  */
 export type CompletionHandler = (count: number, slots: Uint32Array, results: Int32Array) => void;
