@@ -11,6 +11,8 @@
 //   npm run bench -- --list            print the points (and an estimate of the time) without running
 //   npm run bench -- --dir /dev/shm    where the 256 MiB data file for the file paths is created (and
 //                                      deleted after the run); default bench-results/
+//   npm run bench -- --no-tmpfs        skip the second data file, in /dev/shm, where Node and SPDK
+//                                      both read memory (made when /dev/shm is tmpfs)
 //
 // Every phase runs in its own process, strictly one after another (SPDK starts once per process,
 // and two phases would share SPDK's core): SPDK's reactor on core 1, Node's JS thread on core 0.
@@ -25,6 +27,7 @@ const { parseArgs } = require('node:util');
 const { buildPlan } = require('./bench/plan');
 const { runBdevperf, available: bdevperfMissing, makeTmpDir } = require('./bench/bdevperf');
 const { addRatios, evaluateGoals, markdown, fmtIops } = require('./bench/report');
+const { fileSetOf } = require('./bench/targets');
 const { plot } = require('./bench/svg');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -47,6 +50,7 @@ function options() {
       duration: { type: 'string' },
       only: { type: 'string' },
       dir: { type: 'string' },
+      'no-tmpfs': { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -59,6 +63,7 @@ function options() {
   if (!(durationS > 0 && durationS <= 600)) throw new RangeError(`--duration must be seconds between 0 and 600, got ${values.duration}`);
   let only = null;
   if (values.only !== undefined) only = new RegExp(values.only, 'i');
+  const file = path.join(path.resolve(values.dir ?? OUT_DIR), `spdk-node-bench-${process.pid}.bin`);
   return {
     quick: values.quick,
     list: values.list,
@@ -67,8 +72,17 @@ function options() {
     idleSettleS: values.quick ? 0.5 : 1,
     idleMeasureS: values.quick ? 1 : 5,
     only,
-    file: path.join(path.resolve(values.dir ?? OUT_DIR), `spdk-node-bench-${process.pid}.bin`),
+    file,
+    tmpfsFile: values['no-tmpfs'] || isTmpfs(path.dirname(file)) || !isTmpfs('/dev/shm') ? null : path.join('/dev/shm', `spdk-node-bench-${process.pid}.bin`),
   };
+}
+
+function isTmpfs(dir) {
+  try {
+    return fs.statfsSync(dir).type === 0x01021994;
+  } catch {
+    return false;
+  }
 }
 
 function has(command) {
@@ -123,11 +137,16 @@ function host() {
   };
 }
 
+/** The data file a target's points use. */
+function fileFor(target, opts) {
+  return fileSetOf(target) === 'tmpfs' ? opts.tmpfsFile : opts.file;
+}
+
 /** Runs one worker process; calls onResult for each JSON line; resolves with an error message or null. */
 function runWorker(job, opts, onResult, pin) {
   const payload = {
     ...job,
-    file: opts.file,
+    file: fileFor(job.points[0].target, opts),
     warmupS: opts.warmupS,
     durationS: opts.durationS,
     settleS: opts.idleSettleS,
@@ -200,7 +219,7 @@ function progressLine(index, total, point, r) {
   process.stderr.write(`[${index}/${total}] ${point.id} ... ${what}\n`);
 }
 
-function notes(opts, h, file, pinned) {
+function notes(opts, h, file, tmpfs, pinned) {
   return [
     `native: SPDK's bdevperf (-m 0x2: reactor on core 1, -l for percentiles), one process per point; latency is submission to completion inside SPDK; CPU over the middle 80 % of the run from /proc/<pid>/stat.`,
     `promise: QD concurrent chains, each awaiting bdev.read()/write() on its own spdk.allocBuffer() memory (zero copy); latency from the call to the await resuming${pinned ? '' : ' (taskset missing: the Node process was not pinned)'}, sampled 1 in 8 at QD >= 8. promise-buf: the same with plain Buffers, bounced through DMA memory.`,
@@ -208,6 +227,7 @@ function notes(opts, h, file, pinned) {
     `spdk-node paths: SPDK's reactor on core 1 (cpuMask [1], polling), Node pinned to core 0 (taskset); CPU is the whole process (reactor + JS thread), so a polling reactor alone is 1 core.`,
     `fs / fs-direct: Node's fs.promises FileHandle.read/write at random 4 KiB offsets of the ${DATA_FILE_MIB} MiB data file, QD concurrent awaits, libuv threadpool of ${h.uvThreadpoolSize}, not pinned (the same two cores the SPDK paths use). fs: buffered, the file read once before so reads hit the page cache, writes stay in it (no fsync). fs-direct: O_DIRECT.`,
     `aio / uring: SPDK's bdev_aio / bdev_uring on the same file (${file.fsType}); SPDK opens it ${file.oDirect ? 'with O_DIRECT: device I/O, no page cache' : 'without O_DIRECT (the filesystem refuses it): page cache'}. So "x fs" on these rows compares ${file.oDirect ? 'device I/O through SPDK with page-cache copies through Node (the issue\'s goal as stated); "x fs-direct" is like for like' : 'page cache with page cache'}.`,
+    ...(tmpfs === null ? [] : [`tmpfs / aio-tmpfs / uring-tmpfs: the same comparison on a second ${DATA_FILE_MIB} MiB file in ${path.dirname(tmpfs.path)} (tmpfs), QD 1 and 128: Node's fs.promises (buffered) and SPDK's aio/uring bdevs (${tmpfs.oDirect ? 'O_DIRECT, which tmpfs serves from memory' : 'buffered'}) both read memory, so "x fs" there is the cost of the software paths alone.`]),
     `Idle: an instance with no bdevs, CPU of the whole process over ${opts.idleMeasureS} s after ${opts.idleSettleS} s; "full" is the installed library (every subsystem; in interrupt mode the iSCSI poller cannot sleep), "lean" is ${LEAN_LIB} (./build.sh --lean).`,
     'IOPS are counted over the measured window only; ratios are IOPS over IOPS for the same workload and queue depth.',
   ];
@@ -225,7 +245,7 @@ async function main() {
   const h = host();
   if (h.loadavg[0] > 0.5) warnings.push(`load average ${h.loadavg[0].toFixed(2)} at start: other work is running, numbers are not representative.`);
 
-  const jobs = buildPlan({ quick: opts.quick, only: opts.only, leanLib });
+  const jobs = buildPlan({ quick: opts.quick, only: opts.only, leanLib, tmpfs: opts.tmpfsFile !== null });
   const total = jobs.reduce((n, j) => n + j.points.length, 0);
   if (total === 0) throw new Error(`--only ${opts.only.source} matches no point`);
   if (opts.list) {
@@ -235,17 +255,25 @@ async function main() {
   }
   const startedAt = new Date().toISOString();
 
-  const needsFile = jobs.some((j) => j.kind === 'fs' || ['aio', 'uring'].includes(j.points[0].target));
+  const uses = (set) => jobs.some((j) => j.kind !== 'idle' && fileSetOf(j.points[0].target) === set);
+  const needsFile = uses('file');
+  const needsTmpfs = uses('tmpfs');
   let fileInfo = { path: opts.file, sizeMiB: DATA_FILE_MIB, fsType: 'unused', oDirect: null };
-  if (needsFile) {
-    createDataFile(opts.file);
-    fileInfo = describeFile(opts.file);
-  }
+  let tmpfsInfo = null;
   const tmpDir = makeTmpDir();
   const cleanUp = () => {
     fs.rmSync(tmpDir, { recursive: true, force: true });
     if (needsFile) fs.rmSync(opts.file, { force: true });
+    if (needsTmpfs) fs.rmSync(opts.tmpfsFile, { force: true });
   };
+  if (needsFile) {
+    createDataFile(opts.file);
+    fileInfo = describeFile(opts.file);
+  }
+  if (needsTmpfs) {
+    createDataFile(opts.tmpfsFile);
+    tmpfsInfo = describeFile(opts.tmpfsFile);
+  }
   for (const signal of ['SIGINT', 'SIGTERM']) {
     // The running child gets the terminal's SIGINT too and stops its SPDK itself.
     process.once(signal, () => {
@@ -273,7 +301,7 @@ async function main() {
           continue;
         }
         try {
-          const r = await runBdevperf({ target: point.target, file: opts.file, workload: point.workload, qd: point.qd, durationS: opts.durationS, tmpDir, onSpawn: track });
+          const r = await runBdevperf({ target: point.target, file: fileFor(point.target, opts), workload: point.workload, qd: point.qd, durationS: opts.durationS, tmpDir, onSpawn: track });
           record(point, r);
         } catch (error) {
           record(point, { error: error.message });
@@ -309,11 +337,12 @@ async function main() {
     options: { quick: opts.quick, durationS: opts.durationS, warmupS: opts.warmupS, only: opts.only?.source ?? null, idleSettleS: opts.idleSettleS, idleMeasureS: opts.idleMeasureS },
     host: h,
     file: fileInfo,
+    tmpfsFile: tmpfsInfo,
     warnings,
     goals: evaluateGoals(io),
     results: io,
     idle,
-    notes: notes(opts, h, fileInfo, pinned),
+    notes: notes(opts, h, fileInfo, tmpfsInfo, pinned),
   };
   const md = markdown(report);
   const svg = plot(io, `spdk-node: 4 KiB randread IOPS by queue depth (${startedAt.slice(0, 16).replace('T', ' ')})`);

@@ -10,6 +10,8 @@
  *   batch        bdev.createQueue(): completion-driven, one submit() per completion batch.
  *   fs           Node's fs.promises FileHandle.read/write on the data file, page cache (buffered).
  *   fs-direct    the same with O_DIRECT: the I/O SPDK's aio and uring bdevs do.
+ * File targets: 'file' (Node) with 'aio' and 'uring' (SPDK) on the data file in --dir; 'tmpfs'
+ * with 'aio-tmpfs' and 'uring-tmpfs' on a second one in /dev/shm.
  */
 const PATHS = ['native', 'promise', 'promise-buf', 'batch', 'fs', 'fs-direct'];
 const WORKLOADS = ['randread', 'randwrite'];
@@ -19,7 +21,7 @@ function pointId(target, workload, qd, path) {
 }
 
 /** Jobs in run order; each has `points` (with ids). `only` (a RegExp or null) filters points by id. */
-function buildPlan({ quick, only, leanLib }) {
+function buildPlan({ quick, only, leanLib, tmpfs }) {
   const sweep = quick ? [1, 8, 128] : [1, 2, 4, 8, 16, 32, 64, 128];
   // Paths through a file are slow per I/O: fewer points.
   const fileSweep = quick ? [1, 128] : [1, 4, 16, 64, 128];
@@ -44,6 +46,12 @@ function buildPlan({ quick, only, leanLib }) {
   jobs.push({ kind: 'fs', direct: true, points: pointsFor('file', 'fs-direct', fileSweep, endpoints) });
   spdkTarget('aio', fileSweep);
   spdkTarget('uring', fileSweep);
+  if (tmpfs) {
+    // The same comparison with the file in memory on both sides (QD 1 and 128 only).
+    jobs.push({ kind: 'fs', direct: false, points: pointsFor('tmpfs', 'fs', endpoints, endpoints) });
+    spdkTarget('aio-tmpfs', endpoints);
+    spdkTarget('uring-tmpfs', endpoints);
+  }
   for (const library of ['full', 'lean']) {
     for (const interruptMode of [false, true]) {
       const mode = interruptMode ? 'interrupt' : 'polling';

@@ -13,8 +13,9 @@ const STYLE = {
 const PANELS = [
   { target: 'null', title: 'null bdev' },
   { target: 'malloc', title: 'malloc bdev' },
-  { target: 'aio', title: 'file: aio bdev (+ Node on the file)', withFs: true },
-  { target: 'uring', title: 'file: uring bdev (+ Node on the file)', withFs: true },
+  { target: 'aio', title: 'file: aio bdev (+ Node on the file)', fsTarget: 'file' },
+  { target: 'uring', title: 'file: uring bdev (+ Node on the file)', fsTarget: 'file' },
+  { target: 'uring-tmpfs', title: 'file in tmpfs: uring bdev (+ Node on it)', fsTarget: 'tmpfs' },
 ];
 const W = 460;
 const H = 320;
@@ -29,7 +30,7 @@ function plot(results, title) {
     ...p,
     series: Object.keys(STYLE)
       .map((path) => {
-        const target = path.startsWith('fs') ? (p.withFs ? 'file' : null) : p.target;
+        const target = path.startsWith('fs') ? (p.fsTarget ?? null) : p.target;
         const pts = reads.filter((r) => r.target === target && r.path === path).sort((a, b) => a.qd - b.qd);
         return { path, pts };
       })
