@@ -11,7 +11,7 @@ export interface OpenBdevOptions {
   write?: boolean;
   /**
    * With reads or writes in flight, how long the JS thread busy-waits for their completions
-   * before it sleeps until SPDK wakes it, in microseconds (default 20; 0 never spins). See
+   * before it sleeps until SPDK wakes it, in microseconds (default 50; 0 never spins). See
    * IoQueueOptions.spinUs.
    */
   spinUs?: number;

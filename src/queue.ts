@@ -13,7 +13,7 @@ export interface IoQueueOptions {
   /**
    * With I/O in flight, how long the JS thread busy-waits for the next completions before it
    * sleeps until SPDK wakes it, in microseconds. Waking costs both sides several microseconds, so
-   * a fast device goes about three times as fast with the default (20); 0 never spins. At most
+   * a fast device goes about three times as fast with the default (50); 0 never spins. At most
    * 1 ms of completions is handled in one go, so timers and other I/O still run.
    */
   spinUs?: number;
