@@ -46,6 +46,7 @@ struct alignas(64) Slot {
   uint64_t length = 0;
   void* data = nullptr;  // slot memory, a DMA Buffer's memory, or an ordinary Buffer's
   bool direct = true;    // `data` is DMA-safe; otherwise the app thread bounces it
+  int32_t refused = 0;   // -errno: complete with this instead of doing the I/O (its Buffer is unusable)
   // App thread only.
   RingState* ring = nullptr;
   uint32_t index = 0;
@@ -150,6 +151,10 @@ class RingState : public std::enable_shared_from_this<RingState> {
   void Start(Slot& s) {
     if (inflight_++ == 0) busy_ = shared_from_this();
     BdevState& b = *bdev_;
+    if (s.refused != 0) {
+      Finish(s, s.refused, false);
+      return;
+    }
     if (int unavailable = b.Unavailable()) {
       Finish(s, unavailable, false);
       return;
@@ -359,6 +364,7 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
         ThrowError(env, "queue.submit", EINVAL, "invalid submission row " + std::to_string(i));
       }
       Slot& s = state_->slots[static_cast<uint32_t>(slot)];
+      s.refused = 0;
       s.opcode = opcode;
       s.offset = static_cast<uint64_t>(row[2]);
       s.length = static_cast<uint64_t>(length);
@@ -368,21 +374,20 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
       } else if (row[4] > 0) {
         s.data = reinterpret_cast<void*>(static_cast<uintptr_t>(row[4]));
         s.direct = true;
-        if (!dma::Contains(s.data, s.length)) {
-          ThrowError(env, "queue.submit", EINVAL, "submission row " + std::to_string(i) + " names memory that is not a live DMA buffer");
-        }
+        // Not live DMA memory (its Buffer was detached since): this I/O alone fails, EINVAL.
+        if (!dma::Contains(s.data, s.length)) s.refused = -EINVAL;
       } else {
         napi_value target;
         napi_typedarray_type type;
-        size_t count;
-        void* data;
+        size_t count = 0;
+        void* data = nullptr;
         if (napi_get_element(env, targets, s.index, &target) != napi_ok ||
             napi_get_typedarray_info(env, target, &type, &count, &data, nullptr, nullptr) != napi_ok ||
             type != napi_uint8_array || count < s.length) {
-          ThrowError(env, "queue.submit", EINVAL, "submission row " + std::to_string(i) + " has no buffer of its length");
+          s.refused = -EINVAL;  // its Buffer was detached or is not one: this I/O alone fails
         }
         s.data = data;
-        s.direct = dma::Contains(data, s.length);
+        s.direct = s.refused == 0 && dma::Contains(data, s.length);
       }
     }
     if (n == 0) return env.Undefined();

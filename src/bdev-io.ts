@@ -93,7 +93,7 @@ export class BdevIo {
   /** Resolves once everything started so far has completed. */
   drain(): Promise<void> {
     this.flush();
-    if (this.#ring.inflight === 0 && this.#waiting.length === 0) return Promise.resolve();
+    if (this.#ring.inflight === 0 && this.#ring.staged === 0 && this.#waiting.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 
@@ -203,6 +203,7 @@ export class BdevIo {
     const what =
       result === -9 ? `bdev '${this.#name}' is closed`
       : result === -19 ? `bdev '${this.#name}' was removed`
+      : result === -22 ? `the Buffer of this ${op === OP_READ ? 'read' : 'write'} was detached or shrank before the I/O started`
       : `${op === OP_READ ? 'read' : 'write'} of ${length} bytes at offset ${offset} on '${this.#name}' failed`;
     return new SpdkError(what, { operation, errno: -result });
   }

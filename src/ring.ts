@@ -144,7 +144,8 @@ export class Ring {
     }
     // Awake and looking: the app thread need not wake us (a wake-up already on its way is harmless).
     Atomics.store(this.#ctl, ARMED, 0);
-    this.#drain(true, now);
+    // Spin only until the first completions: their awaits, which submit more, run after this.
+    this.#drain(true, now, true);
   }
 
   readonly #endChain = (): void => {
@@ -152,12 +153,13 @@ export class Ring {
   };
 
   #wake(): void {
-    this.#drain(this.#spinInDrain, performance.now());
+    this.#drain(this.#spinInDrain, performance.now(), false);
   }
 
-  // Consumes completions until there are none (spinning up to spinUs for more when `spin`), then
-  // arms the flag. Yields to the event loop after TURN_MS.
-  #drain(spin: boolean, start: number): void {
+  // Consumes completions until there are none (spinning up to spinUs for more when `spin`, and
+  // only before the first when `untilFound`), then arms the flag. Yields to the event loop after
+  // TURN_MS.
+  #drain(spin: boolean, start: number, untilFound: boolean): void {
     const ctl = this.#ctl;
     let failure: unknown;
     let failed = false;
@@ -185,6 +187,7 @@ export class Ring {
       const count = (tail - head) | 0;
       this.#head = tail;
       this.inflight -= count;
+      if (untilFound) spin = false;
       try {
         this.#consume(ctl, head, count, this.#mask);
       } catch (error) {

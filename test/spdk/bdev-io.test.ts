@@ -124,6 +124,17 @@ describeSpdk('bdev I/O', () => {
     expect(Buffer.from(plain).equals(data)).toBe(true);
   });
 
+  it('fails only the I/O whose Buffer was detached before it started, with EINVAL', async () => {
+    await using bdev = await spdk.openBdev('Malloc4k', { write: true });
+    await bdev.write(0, Buffer.alloc(8192, 7));
+    const doomed = new Uint8Array(4096);
+    const lost = bdev.read(0, doomed);
+    const fine = bdev.read(4096, 4096); // submitted in the same batch
+    structuredClone(doomed.buffer, { transfer: [doomed.buffer] }); // detaches it before the batch crosses
+    await expect(lost).rejects.toMatchObject({ name: 'SpdkError', code: 'EINVAL', operation: 'bdev.read' });
+    expect((await fine).every((x) => x === 7)).toBe(true);
+  });
+
   it('works without spinning (spinUs: 0): every completion wakes the JS thread', async () => {
     await using bdev = await spdk.openBdev('Malloc4k', { write: true, spinUs: 0 });
     const writes = Array.from({ length: 300 }, (_, i) => bdev.write(i * 4096, Buffer.alloc(4096, i)));
