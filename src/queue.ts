@@ -1,4 +1,4 @@
-// The batched I/O path (see native/queue.h): stage many reads and writes, submit them with one
+// The batched I/O path (on an I/O ring, src/ring.ts and native/ring.h): stage many reads and writes, submit them with one
 // crossing, get completions back in bulk. For programs that need SPDK's speed from Node; the
 // Promise API on Bdev is simpler and fast enough for most.
 import { SpdkError } from './errors';
