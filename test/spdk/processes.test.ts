@@ -53,27 +53,22 @@ describeSpdk('processes', () => {
     });
   }
 
-  it('process.exit() with open bdevs and I/O in flight exits promptly', async () => {
-    const started = Date.now();
-    const c = run('exit-with-io');
-    const ready = await c.first;
-    const { code, stderr } = await c.exited;
-    expect(code).toBe(0);
-    expect(stderr).not.toMatch(/Segmentation|Aborted|core dumped/i);
-    expect(Date.now() - started).toBeLessThan(30_000);
-    expect(leftoversOf(Number(ready.pid))).toEqual([]);
-  });
-
-  it('a program that is done with its I/O exits by itself, SPDK still running and bdevs open', async () => {
-    const started = Date.now();
-    const c = run('leave-open');
-    const ready = await c.first;
-    const { code, stderr } = await c.exited;
-    expect(code).toBe(0);
-    expect(stderr).not.toMatch(/Segmentation|Aborted|core dumped/i);
-    expect(Date.now() - started).toBeLessThan(30_000);
-    expect(leftoversOf(Number(ready.pid))).toEqual([]);
-  });
+  const exits = [
+    ['exit-with-io', 'process.exit() with open bdevs and I/O in flight exits promptly'],
+    ['leave-open', 'a program that is done with its I/O exits by itself, SPDK still running and bdevs open'],
+  ] as const;
+  for (const [mode, title] of exits) {
+    it(title, async () => {
+      const started = Date.now();
+      const c = run(mode);
+      const ready = await c.first;
+      const { code, stderr } = await c.exited;
+      expect(code).toBe(0);
+      expect(stderr).not.toMatch(/Segmentation|Aborted|core dumped/i);
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(leftoversOf(Number(ready.pid))).toEqual([]);
+    });
+  }
 
   it('a process killed with SIGKILL leaves no hugepage or shared-memory files', async () => {
     const c = run('wait');
