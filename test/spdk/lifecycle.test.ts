@@ -29,11 +29,20 @@ describeSpdk('lifecycle', () => {
     const bdev = await spdk.openBdev('M', { write: true });
     const dma = spdk.allocBuffer(4096);
     const inflight = Array.from({ length: 500 }, (_, i) => bdev.read((i % 4096) * 4096, 4096));
+    const q = bdev.createQueue({ depth: 128 });
+    const queueResults: number[] = [];
+    q.onCompletions = (count, _slots, results) => {
+      for (let i = 0; i < count; i++) queueResults.push(results[i]!);
+    };
+    for (let s = 0; s < 128; s++) q.prepWrite(s, s * 4096);
+    q.submit();
     const socket = spdk.rpcSocket!;
     expect(existsSync(socket)).toBe(true);
     await spdk.stop();
     const results = await Promise.allSettled(inflight);
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+    await q.drain(); // the queue's writes completed before SPDK stopped
+    expect(queueResults).toEqual(new Array(128).fill(0));
     expect(dma.length).toBe(0);
     expect(spdk.running).toBe(false);
     expect(existsSync(socket)).toBe(false);
