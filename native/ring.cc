@@ -222,25 +222,9 @@ class RingState : public std::enable_shared_from_this<RingState> {
       PublishCompletions();
       return;
     }
-    if (cq_tail_ - cq_published_ >= kPublishEvery) {
-      PublishCompletions();
-    } else if (poller_ == nullptr && !flush_pending_) {
-      // Behind the completions SPDK has already queued as messages: publish whatever they add.
-      flush_keep_ = shared_from_this();
-      if (spdk_thread_send_msg(spdk_get_thread(), &RingState::OnFlush, this) == 0) {
-        flush_pending_ = true;
-      } else {
-        flush_keep_.reset();
-        PublishCompletions();
-      }
-    }
-  }
-
-  static void OnFlush(void* ctx) {
-    auto* r = static_cast<RingState*>(ctx);
-    std::shared_ptr<RingState> keep = std::move(r->flush_keep_);
-    r->flush_pending_ = false;
-    if (r->cq_tail_ != r->cq_published_) r->PublishCompletions();
+    // The poller publishes the rest each reactor iteration; without one (it could not be
+    // registered), every completion is published at once.
+    if (cq_tail_ - cq_published_ >= kPublishEvery || poller_ == nullptr) PublishCompletions();
   }
 
   void PublishCompletions();
@@ -262,9 +246,7 @@ class RingState : public std::enable_shared_from_this<RingState> {
   uint32_t cq_tail_ = 0;                   // app thread: completions written
   uint32_t cq_published_ = 0;              // app thread: completions JS may read
   uint64_t inflight_ = 0;                  // app thread: taken and not finished
-  bool flush_pending_ = false;             // app thread
   std::shared_ptr<RingState> busy_;        // app thread: held while inflight_ > 0
-  std::shared_ptr<RingState> flush_keep_;  // app thread: held while an OnFlush is queued
   spdk_poller* poller_ = nullptr;          // app thread
   std::shared_ptr<RingState> poller_keep_; // app thread: held while the poller is registered
 };
@@ -349,7 +331,7 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
   // is the Uint8Array of that slot's I/O.
   Napi::Value Submit(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    runtime::CheckRunning(env, "bdev.io");
+    runtime::CheckRunning(env, "queue.submit");  // the Promise path names its own operation (withOperation)
     if (closed_) ThrowError(env, "queue.submit", EBADF, "the queue is closed");
     uint32_t n = info[0].As<Napi::Number>().Uint32Value();
     if (n > state_->depth) ThrowError(env, "queue.submit", EINVAL, "more operations than the ring's depth");
