@@ -70,7 +70,7 @@ export class BdevIo {
 
   constructor(ctor: NativeIoRingConstructor, nativeBdev: unknown, name: string, spinUs: number) {
     this.#name = name;
-    this.#ring = new Ring(ctor, nativeBdev, DEPTH, 0, spinUs, false, (entries, head, count, mask) => this.#complete(entries, head, count, mask));
+    this.#ring = new Ring(ctor, nativeBdev, DEPTH, 0, spinUs, false, (count, slots, results) => this.#complete(count, slots, results));
     this.#free = new Int32Array(DEPTH);
     for (let i = 0; i < DEPTH; i++) this.#free[i] = DEPTH - 1 - i;
     this.#freeCount = DEPTH;
@@ -150,11 +150,8 @@ export class BdevIo {
     }
   }
 
-  #complete(entries: Int32Array, head: number, count: number, mask: number): void {
-    for (let i = 0; i < count; i++) {
-      const e = Ring.ENTRY + 2 * ((head + i) & mask);
-      this.#settle(entries[e]!, entries[e + 1]!, undefined);
-    }
+  #complete(count: number, slots: Uint32Array, results: Int32Array): void {
+    for (let i = 0; i < count; i++) this.#settle(slots[i]!, results[i]!, undefined);
     this.#fillFreedSlots();
     this.#checkDrained();
   }

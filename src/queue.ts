@@ -44,8 +44,6 @@ export class IoQueue implements AsyncDisposable {
   /** Called with every batch of completions. */
   onCompletions: CompletionHandler | null = null;
   readonly #ring: Ring;
-  readonly #cqSlots: Uint32Array;
-  readonly #cqResults: Int32Array;
   readonly #busy: Uint8Array;
   readonly #memory: Buffer;
   readonly #blockSize: number;
@@ -66,10 +64,8 @@ export class IoQueue implements AsyncDisposable {
     this.ioSize = ioSize;
     this.#blockSize = blockSize;
     this.#sizeBytes = sizeBytes;
-    this.#cqSlots = new Uint32Array(depth);
-    this.#cqResults = new Int32Array(depth);
     this.#busy = new Uint8Array(depth);
-    this.#ring = new Ring(ctor, nativeBdev, depth, ioSize, spinUs, true, (entries, head, count, mask) => this.#complete(entries, head, count, mask));
+    this.#ring = new Ring(ctor, nativeBdev, depth, ioSize, spinUs, true, (count, slots, results) => this.#complete(count, slots, results));
     this.#memory = Buffer.from(this.#ring.native.memory!);
   }
 
@@ -147,17 +143,9 @@ export class IoQueue implements AsyncDisposable {
     if (!Number.isInteger(slot) || slot < 0 || slot >= this.depth) throw new RangeError(`queue: slot must be an integer from 0 to ${this.depth - 1}, got ${String(slot)}`);
   }
 
-  #complete(entries: Int32Array, head: number, count: number, mask: number): void {
-    const slots = this.#cqSlots;
-    const results = this.#cqResults;
+  #complete(count: number, slots: Uint32Array, results: Int32Array): void {
     const busy = this.#busy;
-    for (let i = 0; i < count; i++) {
-      const e = Ring.ENTRY + 2 * ((head + i) & mask);
-      const slot = entries[e]!;
-      slots[i] = slot;
-      results[i] = entries[e + 1]!;
-      busy[slot] = 0;
-    }
+    for (let i = 0; i < count; i++) busy[slots[i]!] = 0;
     this.onCompletions?.(count, slots, results);
     if (this.#ring.inflight === 0 && this.#drained.length > 0) {
       const waiters = this.#drained;

@@ -55,10 +55,10 @@ export function checkSpinUs(where: string, value: unknown): number {
 }
 
 /**
- * Receives completions: `count` entries starting at `head` in `entries` (slot at
- * ENTRY + 2 * (i & mask), result after it). Called on the JS thread, never re-entered.
+ * Receives completions: slots[i] finished with results[i], for i < count. Called on the JS
+ * thread, never re-entered; the arrays are reused.
  */
-export type RingConsumer = (entries: Int32Array, head: number, count: number, mask: number) => void;
+export type RingConsumer = (count: number, slots: Uint32Array, results: Int32Array) => void;
 
 /** @internal */
 export class Ring {
@@ -72,6 +72,9 @@ export class Ring {
   readonly #ctl: Int32Array;
   readonly #mask: number;
   readonly #consume: RingConsumer;
+  // Each batch of completions, copied out of the ring in order for the consumer.
+  readonly #slots: Uint32Array;
+  readonly #results: Int32Array;
   #head = 0;
   #holding = false;
   #idleCheckQueued = false;
@@ -91,10 +94,10 @@ export class Ring {
     this.#rows = new Float64Array(this.native.rows);
     this.#ctl = new Int32Array(this.native.completions);
     this.#mask = (this.#ctl.length - ENTRY) / 2 - 1;
+    // At most `depth` completions are ever unread (native/ring.h), so a batch fits.
+    this.#slots = new Uint32Array(depth);
+    this.#results = new Int32Array(depth);
   }
-
-  /** Entry offset of the first completion word (see RingConsumer). */
-  static readonly ENTRY = ENTRY;
 
   /** Stages a row; `address` is the DMA address of the data (see dma-memory.ts), or 0. */
   stage(op: number, slot: number, offset: number, length: number, address: number): void {
@@ -188,8 +191,15 @@ export class Ring {
       this.#head = tail;
       this.inflight -= count;
       if (untilFound) spin = false;
+      const slots = this.#slots;
+      const results = this.#results;
+      for (let i = 0; i < count; i++) {
+        const e = ENTRY + 2 * ((head + i) & this.#mask);
+        slots[i] = ctl[e]!;
+        results[i] = ctl[e + 1]!;
+      }
       try {
-        this.#consume(ctl, head, count, this.#mask);
+        this.#consume(count, slots, results);
       } catch (error) {
         // Keep draining (the ring must stay armed); report the first failure afterwards.
         if (!failed) {
