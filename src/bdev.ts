@@ -132,7 +132,7 @@ export class Bdev implements AsyncDisposable {
    * See IoQueue. Close the queue before the bdev.
    */
   createQueue(options: IoQueueOptions = {}): IoQueue {
-    if (this.#closing !== undefined) throw new SpdkError(`bdev '${this.name}' is closed`, { operation: 'bdev.createQueue', errno: 9 });
+    this.#checkOpen('bdev.createQueue');
     return new IoQueue(addon().IoRing, this.#native, this.#blockSize, this.#sizeBytes, options);
   }
 
@@ -159,7 +159,7 @@ export class Bdev implements AsyncDisposable {
 
   // The ring reads and writes go through, made on first use.
   #ringFor(operation: string): BdevIo {
-    if (this.#closing !== undefined) throw new SpdkError(`bdev '${this.#name}' is closed`, { operation, errno: 9 });
+    this.#checkOpen(operation);
     if (this.#io === undefined) {
       try {
         this.#io = new BdevIo(addon().IoRing, this.#native, this.#name, this.#spinUs);
@@ -197,6 +197,10 @@ export class Bdev implements AsyncDisposable {
     if (offset + length > this.#sizeBytes) {
       throw new RangeError(`bdev.${op}: ${length} bytes at offset ${offset} run past the end of '${this.name}' (${this.#sizeBytes} bytes)`);
     }
+  }
+
+  #checkOpen(operation: string): void {
+    if (this.#closing !== undefined) throw new SpdkError(`bdev '${this.#name}' is closed`, { operation, errno: 9 }); // EBADF
   }
 
   #checkWritable(op: string): void {
