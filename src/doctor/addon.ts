@@ -1,8 +1,9 @@
 // Finding spdk-node's native addon and checking it was compiled against the same SPDK release as the
 // library. SPDK's ABI changes between releases, so a mismatched pair must be refused before dlopen():
 // it would not fail there, it would corrupt memory later.
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import bindings from 'bindings';
 import { readElf, readStringSymbol } from '../elf';
 import type { Findings, Fixes } from './findings';
 import type { LibraryReport } from './library';
@@ -10,7 +11,10 @@ import type { LibraryReport } from './library';
 /** `const char[]` in the addon naming the SPDK headers it was compiled against, e.g. `"SPDK v26.01"`. */
 export const ADDON_VERSION_SYMBOL = 'spdk_node_spdk_version';
 export const PREBUILD_DIR = join('prebuilds', 'linux-x64');
-export const BUILD_ADDON = join('build', 'Release', 'spdk_node.node');
+/** The addon's file name in a local build (cmake-js: build/Release/ or build/Debug/). */
+export const ADDON_FILE = 'spdk_node.node';
+/** How the places a local build is looked for are shown: `bindings` tries build/, build/Debug/, build/Release/ and the rest. */
+export const BUILD_ADDON = join('build', '{,Debug,Release}', ADDON_FILE);
 
 /** `'prebuild'`: shipped in prebuilds/linux-x64/; `'build'`: compiled here into build/Release/. */
 export type AddonKind = 'prebuild' | 'build';
@@ -36,9 +40,15 @@ export interface AddonReport {
   searched: string[];
 }
 
-/** Prebuilds first, then the local build; within prebuilds, N-API builds and glibc ones first. */
+/**
+ * The local build first, found the conventional way (`bindings`, which tries build/, build/Debug/,
+ * build/Release/...), then the prebuilds shipped in prebuilds/linux-x64/ (N-API builds and glibc ones
+ * first). A fresh `npm run build:native` is thus used rather than an older prebuild beside it.
+ */
 export function findAddonCandidates(root: string): AddonCandidate[] {
   const candidates: AddonCandidate[] = [];
+  const built = localBuild(root);
+  if (built !== null) candidates.push({ path: built, kind: 'build', spdkVersion: null });
   const prebuildDir = join(root, PREBUILD_DIR);
   let names: string[] = [];
   try {
@@ -49,13 +59,22 @@ export function findAddonCandidates(root: string): AddonCandidate[] {
   const rank = (name: string): number => (name.includes('napi') ? 0 : 1);
   names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   for (const name of names) candidates.push({ path: join(prebuildDir, name), kind: 'prebuild', spdkVersion: null });
-  const built = join(root, BUILD_ADDON);
-  if (existsSync(built)) candidates.push({ path: built, kind: 'build', spdkVersion: null });
   for (const candidate of candidates) {
     const version = readStringSymbol(candidate.path, ADDON_VERSION_SYMBOL);
     candidate.spdkVersion = version.ok ? version.value : null;
   }
   return candidates;
+}
+
+/** Where `bindings` finds the locally built addon under `root` (without loading it), or null. */
+function localBuild(root: string): string | null {
+  // `path: true` (not in @types/bindings) makes bindings return the file it found instead of loading it.
+  const options: bindings.Options & { path: boolean } = { bindings: ADDON_FILE, module_root: root, path: true };
+  try {
+    return bindings(options) as string;
+  } catch {
+    return null; // bindings throws "Could not locate the bindings file" when there is none
+  }
 }
 
 /** The libspdk_fat SONAME the first candidate links against, so the library search can look for it. */
@@ -66,11 +85,11 @@ export function neededLibrarySoname(candidate: AddonCandidate | undefined): stri
 }
 
 /**
- * Picks the addon to load: the first candidate built for the library's SPDK (so a matching local
- * build is used when a shipped prebuild does not match), else the first candidate, to report on.
+ * Picks the addon to load: the first candidate built for the library's SPDK (the local build when it
+ * matches, else a prebuild that does), else the first candidate, to report on.
  */
 export function inspectAddon(root: string, candidates: AddonCandidate[], library: LibraryReport | null, findings: Findings, fixes: Fixes): AddonReport {
-  const searched = [join(PREBUILD_DIR, '*.node'), BUILD_ADDON];
+  const searched = [BUILD_ADDON, join(PREBUILD_DIR, '*.node')];
   const chosen = candidates.find((c) => library?.spdkVersion && c.spdkVersion === library.spdkVersion) ?? candidates[0];
   const report: AddonReport = { path: null, kind: null, spdkVersion: null, librarySoname: null, candidates, searched };
   const rebuild = fixes.buildAddon();

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { checkFatLibrary, formatReport, type CheckOptions, type FatLibraryReport } from '../../src/doctor';
@@ -111,7 +111,7 @@ describe(cc ? 'fake libraries compiled here' : `fake libraries compiled here (${
     expect(ids(report.problems)).toContain('addon-no-version');
   });
 
-  run('a prebuild is preferred, but a local build for the right SPDK wins over a mismatched one', () => {
+  run('a local build is preferred over a prebuild, and a prebuild for the right SPDK wins over a mismatched build', () => {
     const pkg = fakePackage();
     const prebuilds = join(pkg.root, 'prebuilds', 'linux-x64');
     mkdirSync(prebuilds, { recursive: true });
@@ -119,10 +119,25 @@ describe(cc ? 'fake libraries compiled here' : `fake libraries compiled here (${
     const report = checkFatLibrary(isolated({ SPDK_FAT_LIB: pkg.library }, pkg.root));
     expect(report.ok).toBe(true);
     expect(report.addon.kind).toBe('build');
-    expect(report.addon.candidates.map((c) => c.kind)).toEqual(['prebuild', 'build']);
+    expect(report.addon.candidates.map((c) => c.kind)).toEqual(['build', 'prebuild']);
 
+    // A matching prebuild beside a matching local build: the local build (a fresh build:native) wins.
     fakeAddon(join(prebuilds, 'node.napi.node'), pkg.library, 'SPDK v99.99');
+    expect(checkFatLibrary(isolated({ SPDK_FAT_LIB: pkg.library }, pkg.root)).addon.kind).toBe('build');
+
+    // A local build for another SPDK: the matching prebuild is used.
+    fakeAddon(pkg.addon, pkg.library, 'SPDK v98.98');
     expect(checkFatLibrary(isolated({ SPDK_FAT_LIB: pkg.library }, pkg.root)).addon.kind).toBe('prebuild');
+  });
+
+  run('a Debug build is found as bindings finds it', () => {
+    const pkg = fakePackage();
+    const debugDir = join(pkg.root, 'build', 'Debug');
+    mkdirSync(debugDir, { recursive: true });
+    renameSync(pkg.addon, join(debugDir, 'spdk_node.node'));
+    const report = checkFatLibrary(isolated({ SPDK_FAT_LIB: pkg.library }, pkg.root));
+    expect(report.ok).toBe(true);
+    expect(report.addon.path).toBe(join(debugDir, 'spdk_node.node'));
   });
 
   run('the library is found by its SONAME in LD_LIBRARY_PATH', () => {

@@ -82,6 +82,8 @@ export interface FakePackage {
   root: string;
   library: string;
   libDir: string;
+  /** The local build: build/Release/spdk_node.node. */
+  addon: string;
 }
 
 /** A package root with build/Release/spdk_node.node and, elsewhere, the library it links against. */
@@ -91,6 +93,7 @@ export function fakePackage(options: { addonVersion?: string | null; library?: F
   const libDir = join(root, 'hidden-lib');
   const library = fakeFatLibrary(libDir, options.library);
   mkdirSync(join(root, 'build', 'Release'), { recursive: true });
-  fakeAddon(join(root, 'build', 'Release', 'spdk_node.node'), library, options.addonVersion === undefined ? 'SPDK v99.99' : options.addonVersion);
-  return { root, library, libDir };
+  const addon = join(root, 'build', 'Release', 'spdk_node.node');
+  fakeAddon(addon, library, options.addonVersion === undefined ? 'SPDK v99.99' : options.addonVersion);
+  return { root, library, libDir, addon };
 }
