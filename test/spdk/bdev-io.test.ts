@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Spdk, type Bdev } from '../../src';
-import { describeSpdk } from './support';
+import { describeSpdk, forceGc } from './support';
 
 const MALLOC_BLOCKS = 32768; // 16 MiB of 512-byte blocks
 
@@ -192,8 +192,8 @@ describeSpdk('bdev I/O', () => {
     await using bdev = await spdk.openBdev('Malloc4k', { write: true });
     const pending: Promise<unknown>[] = [];
     for (let i = 0; i < 200; i++) pending.push(bdev.write(i * 4096, Buffer.alloc(4096, i)));
-    // Nothing but the in-flight requests references those Buffers now.
-    (globalThis as { gc?: () => void }).gc?.();
+    // Nothing but the in-flight I/O references those Buffers now: collect everything collectable.
+    forceGc();
     await Promise.all(pending);
     for (const i of [0, 99, 199]) {
       const block = await bdev.read(i * 4096, 4096);

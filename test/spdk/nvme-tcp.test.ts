@@ -1,11 +1,9 @@
 // The NVMe driver against an NVMe-oF TCP target served by this same SPDK (same reactor): the
 // target comes from Spdk.start's config, the host side is spdk.nvme.
 import { randomBytes } from 'node:crypto';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DISCOVERY_NQN, IoQpair, NvmeError, Spdk, SpdkError, type NvmeController, type NvmeNamespace } from '../../src';
-import { describeSpdk } from './support';
+import { describeSpdk, forceGc } from './support';
 import { freePort, targetConfig, tridOf, type TargetSpec } from './nvme-target';
 
 describeSpdk('NVMe over TCP, target in this process', () => {
@@ -292,11 +290,9 @@ describeSpdk('NVMe over TCP, target in this process', () => {
       await dropped.allocIoQpair();
     })();
     expect(await hosts()).toContain(hostnqn);
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     const deadline = Date.now() + 10_000;
     while ((await hosts()).includes(hostnqn) && Date.now() < deadline) {
-      gc();
+      forceGc();
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(await hosts()).not.toContain(hostnqn);

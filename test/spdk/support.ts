@@ -1,6 +1,8 @@
 // Shared by the tests that need SPDK: whether the fat library and addon are usable here, and if
 // not, why (the doctor's first problem), so every skipped suite says so in its name.
 import { dirname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe } from 'vitest';
 import { checkFatLibrary } from '../../src/doctor';
 import type { SpdkConfig } from '../../src';
@@ -36,3 +38,14 @@ export function mallocConfig(bdevs: Array<{ name: string; numBlocks: number; blo
 
 /** Runs a TypeScript/JavaScript snippet in a child Node process with spdk-node loaded from the compiled lib/. */
 export const libPath = require.resolve('../../src/index.ts').replace(/src\/index\.ts$/, 'lib/index.js');
+
+/**
+ * A real, full garbage collection. Vitest's workers run without --expose-gc, so the flag is set at
+ * run time and `gc` taken from a fresh context (V8 installs it in contexts created after the flag).
+ */
+export function forceGc(): void {
+  setFlagsFromString('--expose-gc');
+  const gc: unknown = runInNewContext('gc');
+  if (typeof gc !== 'function') throw new Error('forceGc: V8 did not expose gc()');
+  (gc as () => void)();
+}
