@@ -14,7 +14,8 @@ void Payload::Take(Napi::Value buffer) {
   auto array = buffer.As<Napi::Uint8Array>();
   user = array.Data();
   length = array.ByteLength();
-  direct = dma::Contains(user, length);
+  block = dma::Find(user, length);
+  direct = block != nullptr;
 }
 
 void* Payload::Prepare(bool to_device) {

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "dma_block.h"
 #include "runtime.h"
 
 struct spdk_poller;
@@ -186,6 +187,7 @@ struct Payload {
   void* user = nullptr;
   size_t length = 0;
   bool direct = false;
+  DmaRef block;  // direct: the DMA memory, held until the command completes
   void* bounce = nullptr;
   // JS thread: remember the Buffer (info[index]) and whether it is DMA memory.
   void Take(Napi::Value buffer);

@@ -47,6 +47,7 @@ struct alignas(64) Slot {
   void* data = nullptr;  // slot memory, a DMA Buffer's memory, or an ordinary Buffer's
   bool direct = true;    // `data` is DMA-safe; otherwise the app thread bounces it
   int32_t refused = 0;   // -errno: complete with this instead of doing the I/O (its Buffer is unusable)
+  DmaRef block;          // a direct I/O on a DMA Buffer: its memory, held until the I/O completes
   // App thread only.
   RingState* ring = nullptr;
   uint32_t index = 0;
@@ -144,6 +145,7 @@ class RingState : public std::enable_shared_from_this<RingState> {
 
   std::shared_ptr<BdevState> bdev_;
   const uint32_t depth;
+  DmaRef memory;  // the slot memory of a ring that has it: held as long as the ring state lives
   int32_t* shared = nullptr;  // the memory JS reads completions from (see ring.h)
   size_t shared_bytes = 0;
 
@@ -211,6 +213,7 @@ class RingState : public std::enable_shared_from_this<RingState> {
       dma::FreeBounce(s.bounce, s.length);
       s.bounce = nullptr;
     }
+    s.block.reset();  // before the completion is published: JS may reuse the slot from then on
     if (counted) bdev_->IoFinished();
     uint32_t i = cq_tail_ & mask_;
     shared[kEntryWord + 2 * i] = static_cast<int32_t>(s.index);
@@ -293,8 +296,8 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
     state_->owner = this;
     Napi::Object self = info.This().As<Napi::Object>();
     if (slot_bytes_ > 0) {
-      Napi::ArrayBuffer memory = dma::NewArrayBuffer(env, "bdev.createQueue", depth * slot_bytes_, 4096);
-      base_ = static_cast<uint8_t*>(memory.Data());
+      Napi::ArrayBuffer memory = dma::NewArrayBuffer(env, "bdev.createQueue", depth * slot_bytes_, 4096, &state_->memory);
+      base_ = state_->memory->data();
       self.Set("memory", memory);  // kept alive with this object
     }
     Napi::ArrayBuffer rows = Napi::ArrayBuffer::New(env, depth * kRowWords * sizeof(double));
@@ -358,8 +361,9 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
       } else if (row[4] > 0) {
         s.data = reinterpret_cast<void*>(static_cast<uintptr_t>(row[4]));
         s.direct = true;
-        // Not live DMA memory (its Buffer was detached since): this I/O alone fails, EINVAL.
-        if (!dma::Contains(s.data, s.length)) s.refused = -EINVAL;
+        // Not live DMA memory (its Buffer was collected since): this I/O alone fails, EINVAL.
+        s.block = dma::Find(s.data, s.length);
+        if (s.block == nullptr) s.refused = -EINVAL;
       } else {
         napi_value target;
         napi_typedarray_type type;
@@ -371,7 +375,8 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
           s.refused = -EINVAL;  // its Buffer was detached or is not one: this I/O alone fails
         }
         s.data = data;
-        s.direct = s.refused == 0 && dma::Contains(data, s.length);
+        s.block = s.refused == 0 ? dma::Find(data, s.length) : nullptr;
+        s.direct = s.block != nullptr;
       }
     }
     if (n == 0) return env.Undefined();

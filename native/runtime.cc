@@ -198,6 +198,15 @@ void OnAppStarted(void* arg) {
   g.crossing->Complete(start);  // from here on `start` belongs to the JS thread
 }
 
+// The launcher: SPDK's environment goes, and with it the memory of every DMA block still
+// referenced (dma_block.h): those are not freed after this, and views JS moved out of reach of
+// DetachAll() get zeroed memory in place of the environment's (dma.h).
+void FiniEnvironment() {
+  DmaBlock::EnvironmentGone();
+  spdk_app_fini();
+  dma::CoverEscapedViews();
+}
+
 void RunSession(StartRequest* start) {
   const StartConfig& c = g.config;
   spdk_app_opts opts;
@@ -240,7 +249,7 @@ void RunSession(StartRequest* start) {
   if (!g.started) {  // `start` is still ours: nothing has completed it
     start->rc = rc;
     start->log = log::Since(start->mark);
-    spdk_app_fini();
+    FiniEnvironment();
     MarkLauncherDone();
     g.crossing->Complete(start);
     return;
@@ -252,7 +261,7 @@ void RunSession(StartRequest* start) {
     std::unique_lock<std::mutex> lock(g.mutex);
     g.cv.wait_for(lock, kDetachWait, [] { return g.dma_detached; });
   }
-  spdk_app_fini();
+  FiniEnvironment();
   MarkLauncherDone();
   if (stop != nullptr) g.crossing->Complete(stop);
 }

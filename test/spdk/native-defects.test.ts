@@ -1,0 +1,71 @@
+// The native layer's memory-safety defects of issue 13, each driven in a process of its own
+// (test/spdk/fixtures/native-defects.js) so that a regression crashes or hangs that process, not
+// the test runner.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { describeSpdk } from './support';
+
+const fixture = join(__dirname, 'fixtures', 'native-defects.js');
+
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  /** The last JSON line the program printed, if any. */
+  result: Record<string, unknown> | undefined;
+  /** The program was killed for not exiting within the limit. */
+  hung: boolean;
+}
+
+function runMode(mode: string, options: { limitMs?: number; env?: Record<string, string> } = {}): Promise<Outcome> {
+  const limitMs = options.limitMs ?? 45_000;
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ['--expose-gc', fixture, mode], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
+    });
+    let stdout = '';
+    let stderr = '';
+    let hung = false;
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      hung = true;
+      proc.kill('SIGKILL');
+    }, limitMs);
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+      resolve({ code, signal, stderr, hung, result: line === undefined ? undefined : (JSON.parse(line) as Record<string, unknown>) });
+    });
+  });
+}
+
+function expectClean(o: Outcome): void {
+  expect(o.hung, `the program hung; stderr: ${o.stderr}`).toBe(false);
+  expect(o.signal, `the program died of ${String(o.signal)}; stderr: ${o.stderr}`).toBe(null);
+  expect(o.code, `the program exited with ${String(o.code)}; stderr: ${o.stderr}`).toBe(0);
+}
+
+describeSpdk('native layer: DMA memory is owned by native code', () => {
+  it('an allocBuffer view transferred away mid-read keeps its DMA block until the read is done', async () => {
+    const o = await runMode('dma-transfer-inflight');
+    expectClean(o);
+    expect(o.result).toMatchObject({ detached: true, overlap: false });
+    expect(Number(o.result!.allocated)).toBeGreaterThan(0);
+  });
+
+  it("a queue's slot memory transferred away mid-read stays allocated, and the reads complete", async () => {
+    const o = await runMode('dma-transfer-queue');
+    expectClean(o);
+    expect(o.result).toMatchObject({ overlap: false, results: [0, 0, 0, 0, 0, 0, 0, 0] });
+  });
+
+  it('a DMA view that escaped stop() by a transfer never reaches memory SPDK let go of', async () => {
+    const o = await runMode('dma-transfer-stop');
+    expectClean(o);
+    // Either detached or reading zeros: never the old contents through freed memory.
+    expect(o.result).toMatchObject({ sum: 0 });
+  });
+});
