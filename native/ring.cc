@@ -314,7 +314,9 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
 
   ~IoRing() override {
     state_->owner = nullptr;
-    if (holding_) Data(Env()).crossing->Release();
+    // Null once the environment is being torn down (a worker terminated): nothing to release.
+    Crossing* crossing = Data(Env()).crossing;
+    if (holding_ && crossing != nullptr) crossing->Release();
   }
 
   // App thread published completions and JS was waiting: call JS (inside the crossing's scope).

@@ -69,3 +69,11 @@ describeSpdk('native layer: DMA memory is owned by native code', () => {
     expect(o.result).toMatchObject({ sum: 0 });
   });
 });
+
+describeSpdk('native layer: worker teardown', () => {
+  it('terminating a worker whose queue has I/O in flight does not crash the process', async () => {
+    const o = await runMode('worker-terminate');
+    expectClean(o);
+    expect(o.result).toMatchObject({ terminated: true });
+  });
+});
