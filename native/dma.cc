@@ -193,9 +193,11 @@ void* AllocBounce(size_t length, size_t align) {
   return spdk_dma_malloc(kMinBounce << k, kMinBounce, nullptr);
 }
 
-void FreeBounce(void* p, size_t length) {
+void FreeBounce(void* p, size_t length, size_t align) {
   int k = SizeClass(length);
-  if (k >= 0 && g_free_bounces[k].size() < kKeepPerClass) {
+  // Only what AllocBounce() took at a class's full size is filed under that class: a block
+  // allocated at its exact size (larger alignment) would be handed to a larger I/O later.
+  if (k >= 0 && align <= kMinBounce && g_free_bounces[k].size() < kKeepPerClass) {
     g_free_bounces[k].push_back(p);
     return;
   }

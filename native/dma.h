@@ -40,9 +40,10 @@ void CoverEscapedViews();
 
 // Bounce buffers for I/O on ordinary memory. App thread only: freed buffers are kept in
 // per-size free lists there (an rte_malloc per I/O costs more than the I/O), and dropped with
-// ForgetBounces() when SPDK's environment goes away.
+// ForgetBounces() when SPDK's environment goes away. FreeBounce() takes the length and alignment
+// the buffer was allocated with.
 void* AllocBounce(size_t length, size_t align);
-void FreeBounce(void* p, size_t length);
+void FreeBounce(void* p, size_t length, size_t align);
 void ForgetBounces();
 
 }  // namespace spdk_node::dma

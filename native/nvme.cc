@@ -28,7 +28,7 @@ void* Payload::Prepare(bool to_device) {
 void Payload::Finish(bool from_device, bool success) {
   if (bounce == nullptr) return;
   if (from_device && success) memcpy(user, bounce, length);
-  dma::FreeBounce(bounce, length);
+  dma::FreeBounce(bounce, length, kBounceAlign);
   bounce = nullptr;
 }
 

@@ -210,7 +210,7 @@ class RingState : public std::enable_shared_from_this<RingState> {
   // `counted`: the I/O reached the bdev (it counts as in flight on the descriptor).
   void Finish(Slot& s, int32_t result, bool counted) {
     if (s.bounce != nullptr) {
-      dma::FreeBounce(s.bounce, s.length);
+      dma::FreeBounce(s.bounce, s.length, bdev_->buf_align);
       s.bounce = nullptr;
     }
     s.block.reset();  // before the completion is published: JS may reuse the slot from then on

@@ -77,3 +77,11 @@ describeSpdk('native layer: worker teardown', () => {
     expect(o.result).toMatchObject({ terminated: true });
   });
 });
+
+describeSpdk('native layer: bounce buffers', () => {
+  it('a bounce block allocated for an 8 KiB-aligned I/O is never handed to a larger I/O', async () => {
+    const o = await runMode('bounce-size-class');
+    expectClean(o);
+    expect(o.result).toMatchObject({ clean: true });
+  });
+});
