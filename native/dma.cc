@@ -171,7 +171,10 @@ namespace {
 constexpr size_t kMinBounce = 4096;
 constexpr int kClasses = 9;
 constexpr size_t kKeepPerClass = 256;
-std::vector<void*> g_free_bounces[kClasses];
+// Any thread takes and returns bounces; SPDK's environment must be up for either.
+std::mutex g_bounce_mutex;
+std::vector<void*> g_free_bounces[kClasses];  // guarded by g_bounce_mutex
+bool g_bounces_open = false;                  // guarded by g_bounce_mutex: the environment is up
 
 int SizeClass(size_t length) {
   size_t size = kMinBounce;
@@ -183,6 +186,8 @@ int SizeClass(size_t length) {
 }  // namespace
 
 void* AllocBounce(size_t length, size_t align) {
+  std::lock_guard<std::mutex> lock(g_bounce_mutex);
+  if (!g_bounces_open) return nullptr;
   int k = SizeClass(length);
   if (k < 0 || align > kMinBounce) return spdk_dma_malloc(length, align, nullptr);
   if (!g_free_bounces[k].empty()) {
@@ -194,6 +199,8 @@ void* AllocBounce(size_t length, size_t align) {
 }
 
 void FreeBounce(void* p, size_t length, size_t align) {
+  std::lock_guard<std::mutex> lock(g_bounce_mutex);
+  if (!g_bounces_open) return;  // its memory went with the environment
   int k = SizeClass(length);
   // Only what AllocBounce() took at a class's full size is filed under that class: a block
   // allocated at its exact size (larger alignment) would be handed to a larger I/O later.
@@ -204,8 +211,15 @@ void FreeBounce(void* p, size_t length, size_t align) {
   spdk_dma_free(p);
 }
 
+void OpenBounces() {
+  std::lock_guard<std::mutex> lock(g_bounce_mutex);
+  g_bounces_open = true;
+}
+
 void ForgetBounces() {
+  std::lock_guard<std::mutex> lock(g_bounce_mutex);
   for (auto& list : g_free_bounces) list.clear();
+  g_bounces_open = false;
 }
 
 void Init(Napi::Env env, Napi::Object exports) {

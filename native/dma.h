@@ -38,12 +38,14 @@ void DetachAll(Napi::Env env);
 // The launcher, after spdk_env_fini(): map zeroed memory where escaped views point (see above).
 void CoverEscapedViews();
 
-// Bounce buffers for I/O on ordinary memory. App thread only: freed buffers are kept in
-// per-size free lists there (an rte_malloc per I/O costs more than the I/O), and dropped with
-// ForgetBounces() when SPDK's environment goes away. FreeBounce() takes the length and alignment
-// the buffer was allocated with.
+// Bounce buffers for I/O on ordinary memory, filled and emptied on the JS thread (ring.h,
+// nvme.h). Any thread: freed buffers are kept in per-size free lists (an rte_malloc per I/O costs
+// more than the I/O). The launcher opens the cache before SPDK starts and forgets it when SPDK's
+// environment goes away; bounces freed after that are not freed (their memory went with it).
+// FreeBounce() takes the length and alignment the buffer was allocated with.
 void* AllocBounce(size_t length, size_t align);
 void FreeBounce(void* p, size_t length, size_t align);
+void OpenBounces();
 void ForgetBounces();
 
 }  // namespace spdk_node::dma

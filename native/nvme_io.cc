@@ -45,12 +45,12 @@ class IoRequest : public Request, public WaitingIo {
       runtime::Complete(this);
       return;
     }
-    buf_ = payload.Prepare(kind_ == IoKind::kWrite || kind_ == IoKind::kCompare);
-    if (buf_ == nullptr && payload.length > 0) {
+    if (no_memory) {
       rc_ = -ENOMEM;
       runtime::Complete(this);
       return;
     }
+    buf_ = payload.memory;
     q->inflight++;
     if (!Retry()) q->waiting.push_back(this);
     q->Kick();  // `this` may be gone (completed at once); `q` is not: only its poller releases it
@@ -79,7 +79,9 @@ class IoRequest : public Request, public WaitingIo {
 
   void Deliver(Napi::Env env) override {
     const char* op = OperationName(kind_);
-    if (status_.failed) {
+    if (!keep.IsEmpty() && !payload.Settle(keep.Value(), kind_ == IoKind::kRead, rc_ == 0 && !status_.failed)) {
+      deferred.Reject(MakeError(env, op, EINVAL, "the Buffer was detached or shrank while the command was in flight; its data is lost"));
+    } else if (status_.failed) {
       deferred.Reject(MakeNvmeError(env, op, status_.sct, status_.sc, status_.dnr));
     } else if (rc_ != 0) {
       deferred.Reject(MakeError(env, op, rc_, Describe()));
@@ -90,6 +92,7 @@ class IoRequest : public Request, public WaitingIo {
 
   Napi::Promise::Deferred deferred;
   Payload payload;
+  bool no_memory = false;  // no DMA memory for the bounce buffer: fail with ENOMEM
   Napi::Reference<Napi::Value> keep;
   std::vector<spdk_nvme_dsm_range> ranges;
 
@@ -128,7 +131,6 @@ class IoRequest : public Request, public WaitingIo {
 
   void Finish(int rc) {
     rc_ = rc;
-    payload.Finish(kind_ == IoKind::kRead, rc == 0);
     q_->inflight--;
     runtime::Complete(this);
   }
@@ -156,7 +158,8 @@ Napi::Value SubmitIo(const Napi::CallbackInfo& info, const std::shared_ptr<Qpair
                             static_cast<uint64_t>(info[2].As<Napi::Number>().Int64Value()),
                             info[3].As<Napi::Number>().Uint32Value());
   if (info[4].IsTypedArray()) {
-    req->payload.Take(info[4]);
+    auto kind = static_cast<IoKind>(info[0].As<Napi::Number>().Int32Value());
+    req->no_memory = !req->payload.Take(info[4], kind == IoKind::kWrite || kind == IoKind::kCompare);
     req->keep = Napi::Persistent(info[4]);
   }
   Napi::Promise promise = req->deferred.Promise();

@@ -44,14 +44,18 @@ struct alignas(64) Slot {
   int opcode = kRead;
   uint64_t offset = 0;
   uint64_t length = 0;
-  void* data = nullptr;  // slot memory, a DMA Buffer's memory, or an ordinary Buffer's
-  bool direct = true;    // `data` is DMA-safe; otherwise the app thread bounces it
+  void* data = nullptr;  // direct: slot memory or a DMA Buffer's memory; never an ordinary Buffer's
+  bool direct = true;    // `data` is DMA memory; otherwise the I/O uses `bounce`
   int32_t refused = 0;   // -errno: complete with this instead of doing the I/O (its Buffer is unusable)
   DmaRef block;          // a direct I/O on a DMA Buffer: its memory, held until the I/O completes
+  // An ordinary Buffer's I/O: DMA memory the JS thread filled at submission (a write) or empties
+  // at completion (a read, in reap()). The app thread never touches the Buffer itself: JS may
+  // detach, transfer or shrink it while the I/O is in flight. It frees a write's bounce.
+  void* bounce = nullptr;
+  uint64_t bounce_length = 0;
   // App thread only.
   RingState* ring = nullptr;
   uint32_t index = 0;
-  void* bounce = nullptr;
   spdk_bdev_io_wait_entry wait{};
 };
 
@@ -162,14 +166,6 @@ class RingState : public std::enable_shared_from_this<RingState> {
       return;
     }
     b.inflight++;
-    if (!s.direct) {
-      s.bounce = dma::AllocBounce(s.length, b.buf_align);
-      if (s.bounce == nullptr) {
-        Finish(s, -ENOMEM, true);
-        return;
-      }
-      if (s.opcode == kWrite) memcpy(s.bounce, s.data, s.length);
-    }
     Issue(s);
   }
 
@@ -200,8 +196,6 @@ class RingState : public std::enable_shared_from_this<RingState> {
       int sct, sc;
       spdk_bdev_io_get_nvme_status(io, &cdw0, &sct, &sc);
       result = (sct != 0 || sc != 0) ? ((sct & 0xff) << 8 | (sc & 0xff)) : -EIO;
-    } else if (s->opcode == kRead && s->bounce != nullptr) {
-      memcpy(s->data, s->bounce, s->length);
     }
     spdk_bdev_free_io(io);
     s->ring->Finish(*s, result, true);
@@ -209,8 +203,8 @@ class RingState : public std::enable_shared_from_this<RingState> {
 
   // `counted`: the I/O reached the bdev (it counts as in flight on the descriptor).
   void Finish(Slot& s, int32_t result, bool counted) {
-    if (s.bounce != nullptr) {
-      dma::FreeBounce(s.bounce, s.length, bdev_->buf_align);
+    if (s.bounce != nullptr && s.opcode == kWrite) {  // a read's is emptied and freed by JS (reap)
+      dma::FreeBounce(s.bounce, s.bounce_length, bdev_->buf_align);
       s.bounce = nullptr;
     }
     s.block.reset();  // before the completion is published: JS may reuse the slot from then on
@@ -282,8 +276,8 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeIoRing",
-                       {InstanceMethod<&IoRing::Submit>("submit"), InstanceMethod<&IoRing::Idle>("idle"),
-                        InstanceMethod<&IoRing::Close>("close")});
+                       {InstanceMethod<&IoRing::Submit>("submit"), InstanceMethod<&IoRing::Reap>("reap"),
+                        InstanceMethod<&IoRing::Idle>("idle"), InstanceMethod<&IoRing::Close>("close")});
   }
 
   explicit IoRing(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IoRing>(info) {
@@ -299,6 +293,12 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
       Napi::ArrayBuffer memory = dma::NewArrayBuffer(env, "bdev.createQueue", depth * slot_bytes_, 4096, &state_->memory);
       base_ = state_->memory->data();
       self.Set("memory", memory);  // kept alive with this object
+    } else {
+      // bounced[slot] = 1: a read into an ordinary Buffer, to be copied out by reap().
+      Napi::ArrayBuffer bounced = Napi::ArrayBuffer::New(env, depth);
+      bounced_ = static_cast<uint8_t*>(bounced.Data());
+      memset(bounced_, 0, depth);
+      self.Set("bounced", bounced);  // kept alive with this object
     }
     Napi::ArrayBuffer rows = Napi::ArrayBuffer::New(env, depth * kRowWords * sizeof(double));
     rows_ = static_cast<const double*>(rows.Data());
@@ -352,7 +352,12 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
           !(length > 0) || (slot_bytes_ > 0 && length > static_cast<double>(slot_bytes_))) {
         ThrowError(env, "queue.submit", EINVAL, "invalid submission row " + std::to_string(i));
       }
-      Slot& s = state_->slots[static_cast<uint32_t>(slot)];
+    }
+    for (uint32_t i = 0; i < n; i++) {
+      const double* row = rows_ + kRowWords * i;
+      auto opcode = static_cast<int>(row[0]);
+      double length = row[3];
+      Slot& s = state_->slots[static_cast<uint32_t>(row[1])];
       s.refused = 0;
       s.opcode = opcode;
       s.offset = static_cast<uint64_t>(row[2]);
@@ -376,9 +381,10 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
             type != napi_uint8_array || count < s.length) {
           s.refused = -EINVAL;  // its Buffer was detached or is not one: this I/O alone fails
         }
-        s.data = data;
         s.block = s.refused == 0 ? dma::Find(data, s.length) : nullptr;
         s.direct = s.block != nullptr;
+        s.data = s.direct ? data : nullptr;
+        if (s.refused == 0 && !s.direct) Bounce(s, data);
       }
     }
     if (n == 0) return env.Undefined();
@@ -389,6 +395,58 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
       Ref();  // the wake-up must find this object and its callback
     }
     state_->Publish(*Data(env).crossing);
+    return env.Undefined();
+  }
+
+  // JS thread, at submission: the DMA memory an ordinary Buffer's I/O uses instead of the
+  // Buffer, filled now for a write. A read's is emptied by reap().
+  void Bounce(Slot& s, const void* data) {
+    size_t align = state_->bdev_->buf_align;
+    if (s.bounce != nullptr) dma::FreeBounce(s.bounce, s.bounce_length, align);  // never reaped
+    s.bounce = dma::AllocBounce(s.length, align);
+    s.bounce_length = s.length;
+    if (s.bounce == nullptr) {
+      s.refused = -ENOMEM;
+    } else if (s.opcode == kWrite) {
+      memcpy(s.bounce, data, s.length);
+    } else {
+      bounced_[s.index] = 1;
+    }
+  }
+
+  // reap(count, slots, results, targets): before JS hands completions on, copy each completed
+  // read of an ordinary Buffer (bounced[slot] = 1) into its Buffer, targets[slot], if it still
+  // has the memory; if not (detached, transferred, shrunk meanwhile), its result becomes -EINVAL.
+  Napi::Value Reap(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t n = info[0].As<Napi::Number>().Uint32Value();
+    auto slots = info[1].As<Napi::Uint32Array>();
+    auto results = info[2].As<Napi::Int32Array>();
+    napi_value targets = info[3];
+    if (bounced_ == nullptr || n > slots.ElementLength() || n > results.ElementLength()) return env.Undefined();
+    size_t align = state_->bdev_->buf_align;
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t index = slots[i];
+      if (index >= state_->depth || bounced_[index] == 0) continue;
+      bounced_[index] = 0;
+      Slot& s = state_->slots[index];
+      if (s.bounce == nullptr) continue;
+      if (results[i] == 0) {
+        napi_value target;
+        napi_typedarray_type type;
+        size_t count = 0;
+        void* data = nullptr;
+        if (napi_get_element(env, targets, index, &target) == napi_ok &&
+            napi_get_typedarray_info(env, target, &type, &count, &data, nullptr, nullptr) == napi_ok &&
+            type == napi_uint8_array && count >= s.length) {
+          memcpy(data, s.bounce, s.length);
+        } else {
+          results[i] = -EINVAL;
+        }
+      }
+      dma::FreeBounce(s.bounce, s.bounce_length, align);
+      s.bounce = nullptr;
+    }
     return env.Undefined();
   }
 
@@ -410,6 +468,7 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
   std::shared_ptr<RingState> state_;
   size_t slot_bytes_ = 0;
   uint8_t* base_ = nullptr;
+  uint8_t* bounced_ = nullptr;  // a ring without slot memory: see "bounced" above
   const double* rows_ = nullptr;
   Napi::FunctionReference on_wake_;
   bool holding_ = false;

@@ -241,6 +241,7 @@ void RunSession(StartRequest* start) {
   // so that what goes wrong during that initialisation is captured too.
   spdk_log_open(&log::Callback);
 
+  dma::OpenBounces();
   int rc = spdk_app_start(&opts, &OnAppStarted, start);
 
   g.app_thread = nullptr;

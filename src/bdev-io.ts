@@ -200,7 +200,7 @@ export class BdevIo {
     const what =
       result === -9 ? `bdev '${this.#name}' is closed`
       : result === -19 ? `bdev '${this.#name}' was removed`
-      : result === -22 ? `the Buffer of this ${op === OP_READ ? 'read' : 'write'} was detached or shrank before the I/O started`
+      : result === -22 ? `the Buffer of this ${op === OP_READ ? 'read' : 'write'} was detached or shrank (transferred, resized) before the I/O was done with it`
       : `${op === OP_READ ? 'read' : 'write'} of ${length} bytes at offset ${offset} on '${this.#name}' failed`;
     return new SpdkError(what, { operation, errno: -result });
   }

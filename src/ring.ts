@@ -18,7 +18,11 @@ export interface NativeIoRing {
   readonly completions: ArrayBuffer;
   /** depth x slotBytes of DMA memory, when the ring was made with slotBytes > 0. */
   readonly memory?: ArrayBuffer;
+  /** depth bytes, when the ring was made without slot memory: 1 where a read into an ordinary Buffer awaits reap(). */
+  readonly bounced?: ArrayBuffer;
   submit(count: number, targets?: readonly (Uint8Array | undefined)[]): void;
+  /** Copies completed reads of ordinary Buffers into them (a detached Buffer's result becomes -EINVAL). */
+  reap(count: number, slots: Uint32Array, results: Int32Array, targets: readonly (Uint8Array | undefined)[]): void;
   idle(): void;
   close(): void;
 }
@@ -75,6 +79,10 @@ export class Ring {
   // Each batch of completions, copied out of the ring in order for the consumer.
   readonly #slots: Uint32Array;
   readonly #results: Int32Array;
+  // Reads into ordinary Buffers are copied into them on this thread (native reap()), after the
+  // app thread completed them into DMA memory: the Buffer may have been detached meanwhile.
+  readonly #bounced: Uint8Array | undefined;
+  #targets: readonly (Uint8Array | undefined)[] | undefined;
   #head = 0;
   #holding = false;
   #idleCheckQueued = false;
@@ -97,6 +105,7 @@ export class Ring {
     // At most `depth` completions are ever unread (native/ring.h), so a batch fits.
     this.#slots = new Uint32Array(depth);
     this.#results = new Int32Array(depth);
+    this.#bounced = this.native.bounced === undefined ? undefined : new Uint8Array(this.native.bounced);
   }
 
   /** Stages a row; `address` is the DMA address of the data (see dma-memory.ts), or 0. */
@@ -120,6 +129,7 @@ export class Ring {
     if (n === 0) return 0;
     this.staged = 0;
     this.native.submit(n, targets);
+    this.#targets = targets;
     this.inflight += n;
     this.#holding = true;
     return n;
@@ -197,6 +207,15 @@ export class Ring {
         const e = ENTRY + 2 * ((head + i) & this.#mask);
         slots[i] = ctl[e]!;
         results[i] = ctl[e + 1]!;
+      }
+      const bounced = this.#bounced;
+      if (bounced !== undefined) {
+        for (let i = 0; i < count; i++) {
+          if (bounced[slots[i]!] !== 0) {
+            this.native.reap(count, slots, results, this.#targets!);
+            break;
+          }
+        }
       }
       try {
         this.#consume(count, slots, results);

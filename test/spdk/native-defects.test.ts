@@ -85,3 +85,17 @@ describeSpdk('native layer: bounce buffers', () => {
     expect(o.result).toMatchObject({ clean: true });
   });
 });
+
+describeSpdk('native layer: ordinary Buffers detached while their I/O is in flight', () => {
+  it('a read into a Buffer detached and freed mid-flight fails with EINVAL instead of writing freed memory', async () => {
+    const o = await runMode('detach-plain-read');
+    expectClean(o);
+    expect(o.result).toMatchObject({ outcome: 'rejected: EINVAL' });
+  });
+
+  it('writes whose Buffers are detached and freed right after submission write their own data, whole', async () => {
+    const o = await runMode('detach-plain-write');
+    expectClean(o);
+    expect(o.result).toMatchObject({ outcomes: Array(4).fill('resolved'), whole: Array(4).fill(true) });
+  });
+});
