@@ -114,7 +114,7 @@ export class BdevIo {
       ring.submit(this.#target);
     } catch (error) {
       for (let i = 0; i < n; i++) this.#settle(ring.stagedSlot(i), 0, error);
-      ring.staged = 0;
+      ring.dropStaged();
       this.#fillFreedSlots();
       this.#checkDrained();
     }

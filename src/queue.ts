@@ -114,7 +114,7 @@ export class IoQueue implements AsyncDisposable {
     if (!this.#closed) {
       this.#closed = true;
       for (let i = 0; i < this.#ring.staged; i++) this.#busy[this.#ring.stagedSlot(i)] = 0;
-      this.#ring.staged = 0;
+      this.#ring.dropStaged();
       this.#ring.native.close();
     }
     await this.drain();

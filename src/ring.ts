@@ -135,6 +135,18 @@ export class Ring {
     return n;
   }
 
+  /**
+   * Forgets the staged rows (their caller gives back their slots). With nothing in flight, the
+   * ring then lets Node exit: rows staged after the last completion kept it from doing so.
+   */
+  dropStaged(): void {
+    this.staged = 0;
+    if (this.inflight === 0 && this.#holding && !this.#idleCheckQueued) {
+      this.#idleCheckQueued = true;
+      queueMicrotask(this.#idleCheck);
+    }
+  }
+
   /** The staged row `i`'s slot (for a caller that must give back slots after a failed submit). */
   stagedSlot(i: number): number {
     return this.#rows[i * ROW + 1]!;

@@ -99,3 +99,11 @@ describeSpdk('native layer: ordinary Buffers detached while their I/O is in flig
     expect(o.result).toMatchObject({ outcomes: Array(4).fill('resolved'), whole: Array(4).fill(true) });
   });
 });
+
+describeSpdk('native layer: queue keep-alive', () => {
+  it('a queue closed with a row staged but never submitted lets Node exit by itself', async () => {
+    const o = await runMode('close-staged', { limitMs: 20_000 });
+    expectClean(o);
+    expect(o.result).toMatchObject({ closed: true });
+  });
+});
