@@ -6,6 +6,7 @@
 #include <spdk/thread.h>
 #include <spdk/uuid.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "addon_data.h"
@@ -20,10 +21,21 @@ void BdevState::Shutdown(std::function<void()> done) {
   }
   on_closed_.push_back(std::move(done));
   if (!closing) {
+    // Submitted before the close or stop: JS counts it in flight, so it runs rather than fails.
+    std::vector<std::weak_ptr<BdevIoSource>> sources;
+    sources.swap(sources_);
+    for (auto& w : sources) {
+      if (std::shared_ptr<BdevIoSource> source = w.lock()) source->TakeAll();
+    }
     closing = true;
     runtime::Unregister(this);
   }
   if (inflight == 0) Release();
+}
+
+void BdevState::AddSource(std::weak_ptr<BdevIoSource> source) {
+  sources_.erase(std::remove_if(sources_.begin(), sources_.end(), [](auto& w) { return w.expired(); }), sources_.end());
+  sources_.push_back(std::move(source));
 }
 
 void BdevState::IoFinished() {

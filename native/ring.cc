@@ -59,7 +59,7 @@ struct alignas(64) Slot {
   spdk_bdev_io_wait_entry wait{};
 };
 
-class RingState : public std::enable_shared_from_this<RingState> {
+class RingState : public BdevIoSource, public std::enable_shared_from_this<RingState> {
  public:
   RingState(std::shared_ptr<BdevState> bdev, uint32_t depth)
       : bdev_(std::move(bdev)),
@@ -99,6 +99,10 @@ class RingState : public std::enable_shared_from_this<RingState> {
   static void OnDoorbell(void* ctx) {
     std::unique_ptr<std::shared_ptr<RingState>> keep(static_cast<std::shared_ptr<RingState>*>(ctx));
     RingState& r = **keep;
+    if (!r.source_added_) {
+      r.source_added_ = true;
+      r.bdev_->AddSource(r.shared_from_this());
+    }
     if (r.poller_ == nullptr) {
       r.poller_ = spdk_poller_register_named(&RingState::Poll, &r, 0, "spdk_node_ring");
       if (r.poller_ != nullptr) r.poller_keep_ = r.shared_from_this();
@@ -142,6 +146,12 @@ class RingState : public std::enable_shared_from_this<RingState> {
       Start(s);
     }
     return took;
+  }
+
+  // App thread: the bdev is closing; start what JS submitted before that.
+  void TakeAll() override {
+    while (TakeSubmissions() != 0) {
+    }
   }
 
   // JS thread: the object JS calls back on a wake-up, or null once it is gone.
@@ -246,6 +256,7 @@ class RingState : public std::enable_shared_from_this<RingState> {
   std::shared_ptr<RingState> busy_;        // app thread: held while inflight_ > 0
   spdk_poller* poller_ = nullptr;          // app thread
   std::shared_ptr<RingState> poller_keep_; // app thread: held while the poller is registered
+  bool source_added_ = false;              // app thread: registered with the bdev (AddSource)
 };
 
 // Carries a wake-up to the JS thread through the crossing.

@@ -107,3 +107,11 @@ describeSpdk('native layer: queue keep-alive', () => {
     expect(o.result).toMatchObject({ closed: true });
   });
 });
+
+describeSpdk('native layer: stop() and in-flight queue I/O', () => {
+  it('stop() right after a queue submitted lets every I/O complete; none fails with EBADF', async () => {
+    const o = await runMode('stop-inflight-queue');
+    expectClean(o);
+    expect(o.result).toMatchObject({ completed: 256, failed: 0 });
+  });
+});
