@@ -295,6 +295,8 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
     Napi::Env env = info.Env();
     runtime::CheckRunning(env, "bdev.createQueue");
     std::shared_ptr<BdevState> bdev = bdev::StateOf(info[0]);
+    // The bdev object stays alive as long as its queue: collecting it would close the descriptor.
+    bdev_object_ = Napi::Persistent(info[0].As<Napi::Object>());
     uint32_t depth = info[1].As<Napi::Number>().Uint32Value();
     slot_bytes_ = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
     state_ = std::make_shared<RingState>(bdev, depth);
@@ -482,6 +484,7 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
   uint8_t* bounced_ = nullptr;  // a ring without slot memory: see "bounced" above
   const double* rows_ = nullptr;
   Napi::FunctionReference on_wake_;
+  Napi::ObjectReference bdev_object_;
   bool holding_ = false;
   bool closed_ = false;
 };

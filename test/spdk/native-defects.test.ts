@@ -115,3 +115,11 @@ describeSpdk('native layer: stop() and in-flight queue I/O', () => {
     expect(o.result).toMatchObject({ completed: 256, failed: 0 });
   });
 });
+
+describeSpdk('native layer: a queue keeps its bdev', () => {
+  it('collecting a Bdev nobody references does not close it under its live queue', async () => {
+    const o = await runMode('gc-bdev-queue');
+    expectClean(o);
+    expect(o.result).toMatchObject({ results: [0] });
+  });
+});
