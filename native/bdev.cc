@@ -345,8 +345,10 @@ const std::pair<spdk_bdev_io_type, const char*> kIoTypes[] = {
 
 Napi::Value ListBdevs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::vector<BdevSummary> list;
-  runtime::RunOnAppThreadSync(env, "Spdk.bdevs", [&list] {
+  // Owned by the message as much as by this frame: after a timeout the app thread may still fill it.
+  auto listed = std::make_shared<std::vector<BdevSummary>>();
+  runtime::RunOnAppThreadSync(env, "Spdk.bdevs", [listed] {
+    std::vector<BdevSummary>& list = *listed;
     for (spdk_bdev* b = spdk_bdev_first(); b != nullptr; b = spdk_bdev_next(b)) {
       BdevSummary s;
       s.name = spdk_bdev_get_name(b);
@@ -365,6 +367,7 @@ Napi::Value ListBdevs(const Napi::CallbackInfo& info) {
       list.push_back(std::move(s));
     }
   });
+  const std::vector<BdevSummary>& list = *listed;
   Napi::Array out = Napi::Array::New(env, list.size());
   for (size_t i = 0; i < list.size(); i++) {
     const BdevSummary& s = list[i];

@@ -44,7 +44,18 @@ class StartRequest;
 constexpr auto kExitWait = std::chrono::seconds(5);
 // Seconds an SPDK that stopped by itself waits for JS to let go of DMA buffers.
 constexpr auto kDetachWait = std::chrono::seconds(10);
-constexpr auto kSyncCallWait = std::chrono::seconds(5);
+constexpr auto kSyncCallWait = std::chrono::milliseconds(5000);
+
+// How long RunOnAppThreadSync waits: kSyncCallWait, or SPDK_NODE_SYNC_CALL_TIMEOUT_MS.
+std::chrono::milliseconds SyncCallWait() {
+  static const std::chrono::milliseconds wait = [] {
+    const char* v = getenv("SPDK_NODE_SYNC_CALL_TIMEOUT_MS");
+    char* end = nullptr;
+    long ms = v != nullptr ? strtol(v, &end, 10) : -1;
+    return v != nullptr && *v != '\0' && *end == '\0' && ms >= 0 ? std::chrono::milliseconds(ms) : kSyncCallWait;
+  }();
+  return wait;
+}
 
 struct StartConfig {
   std::string name;
@@ -463,8 +474,10 @@ void RunOnAppThreadSync(Napi::Env env, const char* operation, std::function<void
     ThrowError(env, operation, -rc, "could not send a message to SPDK's app thread");
   }
   std::unique_lock<std::mutex> lock(call->mutex);
-  if (!call->cv.wait_for(lock, kSyncCallWait, [&] { return call->done; })) {
-    ThrowError(env, operation, ETIMEDOUT, "SPDK's app thread did not answer within 5 s");
+  auto limit = SyncCallWait();
+  if (!call->cv.wait_for(lock, limit, [&] { return call->done; })) {
+    ThrowError(env, operation, ETIMEDOUT,
+               "SPDK's app thread did not answer within " + std::to_string(limit.count()) + " ms");
   }
 }
 

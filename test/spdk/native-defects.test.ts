@@ -123,3 +123,13 @@ describeSpdk('native layer: a queue keeps its bdev', () => {
     expect(o.result).toMatchObject({ results: [0] });
   });
 });
+
+describeSpdk('native layer: synchronous calls that time out', () => {
+  it("spdk.bdevs() timing out while the app thread lists never writes into the caller's gone stack frame", async () => {
+    const o = await runMode('sync-timeout', { env: { SPDK_NODE_SYNC_CALL_TIMEOUT_MS: '0' } });
+    expectClean(o);
+    const r = o.result as { listed: number; timedOut: number };
+    expect(r.listed + r.timedOut).toBe(200);
+    expect(r.timedOut).toBeGreaterThan(0);
+  });
+});
