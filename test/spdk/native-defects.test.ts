@@ -18,10 +18,10 @@ interface Outcome {
   hung: boolean;
 }
 
-function runMode(mode: string, options: { limitMs?: number; env?: Record<string, string> } = {}): Promise<Outcome> {
+function runMode(mode: string, options: { limitMs?: number; env?: Record<string, string>; args?: string[] } = {}): Promise<Outcome> {
   const limitMs = options.limitMs ?? 45_000;
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--expose-gc', fixture, mode], {
+    const proc = spawn(process.execPath, ['--expose-gc', fixture, mode, ...(options.args ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },
     });
@@ -132,4 +132,24 @@ describeSpdk('native layer: synchronous calls that time out', () => {
     expect(r.listed + r.timedOut).toBe(200);
     expect(r.timedOut).toBeGreaterThan(0);
   });
+});
+
+describeSpdk('native layer: starting and stopping from several places at once', () => {
+  it('Spdk.start() from two workers at the same moment: both promises settle and one start wins', async () => {
+    for (let round = 0; round < 4; round++) {
+      const o = await runMode('start-race');
+      expectClean(o);
+      const settled = o.result?.settled as string[] | string;
+      expect(settled, `round ${round}`).not.toBe('timeout');
+      expect([...(settled as string[])].sort(), `round ${round}`).toEqual(['refused: EALREADY', 'started']);
+    }
+  }, 120_000);
+
+  it('process.exit() while stop() is under way exits cleanly, whatever the moment', async () => {
+    for (const ms of [0, 1, 2, 4, 8, 16, 32, 64]) {
+      const o = await runMode('exit-during-stop', { args: [String(ms)], limitMs: 30_000 });
+      expect(o.stderr, `exit ${ms} ms into stop()`).not.toMatch(/marked as exited|Aborted|Segmentation/);
+      expectClean(o);
+    }
+  }, 240_000);
 });
