@@ -2,6 +2,7 @@
 #include "bdev.h"
 
 #include <spdk/bdev.h>
+#include <spdk/bdev_module.h>
 #include <spdk/env.h>
 #include <spdk/thread.h>
 #include <spdk/uuid.h>
@@ -195,13 +196,14 @@ class IoRequest : public Request {
 
   static void Done(spdk_bdev_io* io, bool success, void* arg) {
     auto* self = static_cast<IoRequest*>(arg);
-    if (!success) {
-      uint32_t cdw0;
-      spdk_bdev_io_get_nvme_status(io, &cdw0, &self->sct, &self->sc);
-      self->nvme_status = self->sct != 0 || self->sc != 0;
+    int32_t failure = success ? 0 : bdev::FailureOf(io);
+    if (failure > 0) {
+      self->nvme_status = true;
+      self->sct = failure >> 8;
+      self->sc = failure & 0xff;
     }
     spdk_bdev_free_io(io);
-    self->Finish(success ? 0 : -EIO);
+    self->Finish(failure > 0 ? -EIO : failure);
   }
 
   void Finish(int result) {
@@ -392,6 +394,27 @@ Napi::Value ListBdevs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 namespace bdev {
+int32_t FailureOf(spdk_bdev_io* io) {
+  switch (io->internal.status) {
+    case SPDK_BDEV_IO_STATUS_NVME_ERROR: {
+      uint32_t cdw0;
+      int sct, sc;
+      spdk_bdev_io_get_nvme_status(io, &cdw0, &sct, &sc);
+      if (sct != 0 || sc != 0) return (sct & 0xff) << 8 | (sc & 0xff);
+      return -EIO;
+    }
+    case SPDK_BDEV_IO_STATUS_AIO_ERROR: {
+      int aio = 0;
+      spdk_bdev_io_get_aio_status(io, &aio);
+      return aio < 0 ? aio : -EIO;
+    }
+    case SPDK_BDEV_IO_STATUS_ABORTED:
+    case SPDK_BDEV_IO_STATUS_FIRST_FUSED_FAILED: return -ECANCELED;
+    case SPDK_BDEV_IO_STATUS_MISCOMPARE: return -EILSEQ;
+    default: return -EIO;
+  }
+}
+
 std::shared_ptr<BdevState> StateOf(Napi::Value v) {
   Napi::Env env = v.Env();
   if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Data(env).bdev_constructor.Value())) {

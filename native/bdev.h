@@ -68,6 +68,11 @@ class BdevState : public AppResource, public std::enable_shared_from_this<BdevSt
 
 namespace bdev {
 void Init(Napi::Env env, Napi::Object exports);
+// App thread, in a failed I/O's completion: how it failed, in the bdev's own terms. An NVMe
+// bdev's command status is returned as sct << 8 | sc (positive); any other failure as a negative
+// errno (EIO for a plain failure, the aio bdev's own errno, ECANCELED for an abort, EILSEQ for a
+// miscompare), never as a made-up NVMe status.
+int32_t FailureOf(spdk_bdev_io* io);
 // JS thread: the state of an open native bdev object (for queues on it). Throws if `v` is not
 // one, or is closed.
 std::shared_ptr<BdevState> StateOf(Napi::Value v);

@@ -201,12 +201,7 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
   static void OnIoDone(spdk_bdev_io* io, bool success, void* arg) {
     auto* s = static_cast<Slot*>(arg);
     int32_t result = 0;
-    if (!success) {
-      uint32_t cdw0;
-      int sct, sc;
-      spdk_bdev_io_get_nvme_status(io, &cdw0, &sct, &sc);
-      result = (sct != 0 || sc != 0) ? ((sct & 0xff) << 8 | (sc & 0xff)) : -EIO;
-    }
+    if (!success) result = bdev::FailureOf(io);
     spdk_bdev_free_io(io);
     s->ring->Finish(*s, result, true);
   }

@@ -153,3 +153,16 @@ describeSpdk('native layer: starting and stopping from several places at once', 
     }
   }, 240_000);
 });
+
+describeSpdk('native layer: failures in the bdev\'s own terms', () => {
+  it('a failed read on an error bdev over malloc is an EIO SpdkError, not a made-up NVMe status', async () => {
+    const o = await runMode('error-bdev-text');
+    expectClean(o);
+    const r = o.result as { promise: { name: string; code: string; message: string }; queue: number };
+    expect(r.promise.name).toBe('SpdkError');
+    expect(r.promise.code).toBe('EIO');
+    expect(r.promise.message).not.toMatch(/NVMe|INTERNAL_DEVICE_ERROR/);
+    expect(r.promise.message).toMatch(/EE_M/);
+    expect(r.queue).toBe(-5);
+  });
+});
