@@ -45,6 +45,13 @@ class IoRequest : public Request, public WaitingIo {
       runtime::Complete(this);
       return;
     }
+    // The TypeScript layer checked sizes against the namespace as it was when listed; check them
+    // against the namespace as it is now (it may have been reformatted since).
+    if (int why = CheckGeometry()) {
+      rc_ = why;
+      runtime::Complete(this);
+      return;
+    }
     if (no_memory) {
       rc_ = -ENOMEM;
       runtime::Complete(this);
@@ -77,6 +84,24 @@ class IoRequest : public Request, public WaitingIo {
 
   void Abandon(int rc) override { Finish(rc); }
 
+  // App thread: 0, or why this command does not fit the namespace's live format.
+  int CheckGeometry() {
+    bool transfers = kind_ == IoKind::kRead || kind_ == IoKind::kWrite || kind_ == IoKind::kCompare;
+    if (!transfers) return 0;
+    if (spdk_nvme_ns_get_md_size(ns_) > 0 && !spdk_nvme_ns_supports_extended_lba(ns_)) {
+      // Metadata in a buffer of its own: the command would go out without one.
+      return -ENOTSUP;
+    }
+    uint64_t block = spdk_nvme_ns_get_extended_sector_size(ns_);
+    uint64_t max = spdk_nvme_ns_get_max_io_xfer_size(ns_);
+    if (block == 0 || static_cast<uint64_t>(count_) * block != payload.length ||
+        (max != 0 && payload.length > max) || lba_ + count_ > spdk_nvme_ns_get_num_sectors(ns_)) {
+      live_block_ = block;
+      return -ERANGE;
+    }
+    return 0;
+  }
+
   void Deliver(Napi::Env env) override {
     const char* op = OperationName(kind_);
     if (!keep.IsEmpty() && !payload.Settle(keep.Value(), kind_ == IoKind::kRead, rc_ == 0 && !status_.failed)) {
@@ -108,6 +133,12 @@ class IoRequest : public Request, public WaitingIo {
         return "the controller failed: a command on " + qp + " got no answer within the command timeout (is the "
                "target hung?) and this command's outcome is unknown; detach the controller and connect again";
       case -ENODEV: return "namespace " + std::to_string(nsid_) + " is not active on this controller";
+      case -ENOTSUP:
+        return "namespace " + std::to_string(nsid_) + " keeps its metadata in a separate buffer, which spdk-node does "
+               "not support; format it with metadata interleaved (extended LBA) or without metadata";
+      case -ERANGE:
+        return "the command no longer fits namespace " + std::to_string(nsid_) + " (now " + std::to_string(live_block_) +
+               "-byte blocks): it was reformatted or resized; list ctrlr.namespaces() again";
       case -ENOMEM: return "no DMA memory left for a bounce buffer; use smaller I/O or buffers from spdk.allocBuffer()";
       case -EINVAL: return "SPDK refused the command's parameters";
       default: return "the command could not be submitted";
@@ -142,6 +173,7 @@ class IoRequest : public Request, public WaitingIo {
   uint32_t count_;
   spdk_nvme_ns* ns_ = nullptr;
   void* buf_ = nullptr;
+  uint64_t live_block_ = 0;
   int rc_ = 0;
   CompletionStatus status_;
 };
