@@ -43,7 +43,7 @@ std::weak_ptr<DmaBlock> g_last;
 // Views moved to an ArrayBuffer DetachAll() could not reach: (start, length). Written by the JS
 // thread before SPDK stops, read by the launcher after.
 std::mutex g_escaped_mutex;
-std::vector<std::pair<uintptr_t, size_t>> g_escaped;
+std::vector<std::pair<uintptr_t, size_t>>& g_escaped = *new std::vector<std::pair<uintptr_t, size_t>>;  // never destroyed
 
 // The JS view's reference, released by its finalizer.
 struct ViewHold {
@@ -173,7 +173,8 @@ constexpr int kClasses = 9;
 constexpr size_t kKeepPerClass = 256;
 // Any thread takes and returns bounces; SPDK's environment must be up for either.
 std::mutex g_bounce_mutex;
-std::vector<void*> g_free_bounces[kClasses];  // guarded by g_bounce_mutex
+// Never destroyed: an app thread still running at exit (a shutdown that gave up) may free a bounce.
+std::vector<void*>* const g_free_bounces = new std::vector<void*>[kClasses];  // guarded by g_bounce_mutex
 bool g_bounces_open = false;                  // guarded by g_bounce_mutex: the environment is up
 
 int SizeClass(size_t length) {
@@ -218,7 +219,7 @@ void OpenBounces() {
 
 void ForgetBounces() {
   std::lock_guard<std::mutex> lock(g_bounce_mutex);
-  for (auto& list : g_free_bounces) list.clear();
+  for (int k = 0; k < kClasses; k++) g_free_bounces[k].clear();
   g_bounces_open = false;
 }
 
