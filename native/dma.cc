@@ -155,9 +155,16 @@ void CoverEscapedViews() {
   for (auto [addr, length] : escaped) {
     uintptr_t start = addr & ~(page - 1);
     uintptr_t end = (addr + length + page - 1) & ~(page - 1);
-    // NOREPLACE: only where the environment's memory was unmapped and nothing else took its place.
+    // Where the environment unmapped its memory, nothing else must have taken its place
+    // (NOREPLACE); where it is still mapped (DPDK leaves anonymous memory mapped), it is the
+    // finished environment's and is replaced. This runs right after spdk_env_fini(), on the
+    // thread that ran it.
     void* p = mmap(reinterpret_cast<void*>(start), end - start, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == MAP_FAILED && errno == EEXIST) {
+      p = mmap(reinterpret_cast<void*>(start), end - start, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+               -1, 0);
+    }
     if (p == MAP_FAILED || p != reinterpret_cast<void*>(start)) {
       if (p != MAP_FAILED) munmap(p, end - start);
       fprintf(stderr, "spdk-node: a DMA buffer transferred to another ArrayBuffer outlived SPDK and could not be "
