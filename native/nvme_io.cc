@@ -94,8 +94,8 @@ class IoRequest : public Request, public WaitingIo {
     }
     uint64_t block = spdk_nvme_ns_get_extended_sector_size(ns_);
     uint64_t max = spdk_nvme_ns_get_max_io_xfer_size(ns_);
-    if (block == 0 || static_cast<uint64_t>(count_) * block != payload.length ||
-        (max != 0 && payload.length > max) || lba_ + count_ > spdk_nvme_ns_get_num_sectors(ns_)) {
+    // (An LBA past the end is the controller's to report: LBA_OUT_OF_RANGE.)
+    if (block == 0 || static_cast<uint64_t>(count_) * block != payload.length || (max != 0 && payload.length > max)) {
       live_block_ = block;
       return -ERANGE;
     }
