@@ -1,0 +1,389 @@
+'use strict';
+// Reads what SPDK's C code accepts as RPC parameters: the `struct spdk_json_object_decoder` tables,
+// the `SPDK_RPC_REGISTER("method", handler, ...)` registrations, and the link between them (the
+// handler, or a function it calls, passes the table to spdk_json_decode_object). Each decoder function
+// is mapped to a JSON type: SPDK's own decoders by name, custom ones by what their body does
+// (decodes an array or an object, checks `val->type`, calls a typed decoder).
+//
+// This is a reader for SPDK's C style (function names at column 0, bodies closed by `}` at column 0),
+// not a C parser; what it cannot read it reports as `any` with a reason, never as a guess.
+const fs = require('node:fs');
+const path = require('node:path');
+
+/** The folders of an SPDK tree whose RPCs spdk_tgt serves. */
+const SOURCE_DIRS = ['lib', 'module'];
+
+/** SPDK's own decoders (include/spdk/json.h). */
+const BUILTIN_DECODERS = {
+  spdk_json_decode_string: { kind: 'string' },
+  spdk_json_decode_uuid: { kind: 'string' },
+  spdk_json_decode_bool: { kind: 'boolean' },
+  spdk_json_decode_uint8: { kind: 'number' },
+  spdk_json_decode_uint16: { kind: 'number' },
+  spdk_json_decode_int32: { kind: 'number' },
+  spdk_json_decode_uint32: { kind: 'number' },
+  spdk_json_decode_uint64: { kind: 'number' },
+  spdk_json_decode_int64: { kind: 'number' },
+  spdk_json_decode_double: { kind: 'number' },
+};
+
+/** `val->type` constants and the JSON type each one means. */
+const VAL_TYPES = {
+  SPDK_JSON_VAL_STRING: 'string',
+  SPDK_JSON_VAL_NAME: 'string',
+  SPDK_JSON_VAL_NUMBER: 'number',
+  SPDK_JSON_VAL_TRUE: 'boolean',
+  SPDK_JSON_VAL_FALSE: 'boolean',
+  SPDK_JSON_VAL_NULL: 'null',
+  SPDK_JSON_VAL_ARRAY_BEGIN: 'array',
+  SPDK_JSON_VAL_OBJECT_BEGIN: 'object',
+};
+
+/** Replaces comments and string contents' line breaks so that brace and comma matching works. */
+function stripComments(text) {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    const next = text[i + 1];
+    if (c === '/' && next === '*') {
+      const end = text.indexOf('*/', i + 2);
+      const stop = end < 0 ? text.length : end + 2;
+      out += text.slice(i, stop).replace(/[^\n]/g, ' ');
+      i = stop;
+    } else if (c === '/' && next === '/') {
+      const end = text.indexOf('\n', i);
+      const stop = end < 0 ? text.length : end;
+      out += ' '.repeat(stop - i);
+      i = stop;
+    } else if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < text.length && text[j] !== c) j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** The index just past the bracket that closes the one at `open` (skipping strings). */
+function matchBracket(text, open) {
+  const pairs = { '{': '}', '(': ')', '[': ']' };
+  const stack = [];
+  for (let i = open; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < text.length && text[j] !== c) j += text[j] === '\\' ? 2 : 1;
+      i = j;
+    } else if (pairs[c]) {
+      stack.push(pairs[c]);
+    } else if (c === stack[stack.length - 1]) {
+      stack.pop();
+      if (stack.length === 0) return i + 1;
+    }
+  }
+  return -1;
+}
+
+/** Splits `a, f(b, c), {d, e}` at its top-level commas. */
+function splitTopLevel(text) {
+  const parts = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < text.length && text[j] !== c) j += text[j] === '\\' ? 2 : 1;
+      i = j;
+    } else if ('({['.includes(c)) depth++;
+    else if (')}]'.includes(c)) depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  const last = text.slice(start).trim();
+  if (last !== '') parts.push(last);
+  return parts;
+}
+
+function lineOf(text, index) {
+  let line = 1;
+  for (let i = 0; i < index; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+function listSources(spdkDir) {
+  const files = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.c')) files.push(full);
+    }
+  };
+  for (const sub of SOURCE_DIRS) {
+    const dir = path.join(spdkDir, sub);
+    if (fs.existsSync(dir)) walk(dir);
+  }
+  return files.sort();
+}
+
+/** Tables, functions and registrations of one C file. */
+function scanFile(text, file) {
+  const code = stripComments(text);
+  const tables = [];
+  const tableRe = /struct\s+spdk_json_object_decoder\s+(\w+)\s*\[[^\]]*\]\s*=\s*\{/g;
+  for (let m; (m = tableRe.exec(code));) {
+    const open = m.index + m[0].length - 1;
+    const close = matchBracket(code, open);
+    const entries = [];
+    for (const raw of splitTopLevel(code.slice(open + 1, close - 1))) {
+      if (!raw.startsWith('{')) continue;
+      const fields = splitTopLevel(raw.slice(1, raw.lastIndexOf('}')));
+      const name = /^"([^"]*)"$/.exec(fields[0] || '');
+      if (!name || fields.length < 3) {
+        entries.push({ unreadable: raw.replace(/\s+/g, ' ') });
+        continue;
+      }
+      const optional = fields[3] !== undefined && !/^(false|0)$/.test(fields[3]);
+      entries.push({ name: name[1], decoder: fields[2], optional });
+    }
+    tables.push({ name: m[1], file, line: lineOf(code, m.index), entries });
+  }
+
+  // Function definitions in SPDK style: `name(args)` at column 0 on its own line, body `{ ... }` with
+  // its closing brace at column 0.
+  const functions = [];
+  const fnRe = /^([A-Za-z_]\w*)\s*\(((?:[^;{}()\"]|\([^()]*\))*)\)\s*\n\{/gm;
+  for (let m; (m = fnRe.exec(code));) {
+    const open = m.index + m[0].length - 1;
+    const close = matchBracket(code, open);
+    if (close < 0) continue;
+    functions.push({ name: m[1], file, line: lineOf(code, m.index), body: code.slice(open, close) });
+  }
+
+  const registrations = [];
+  const regRe = /SPDK_RPC_REGISTER\s*\(\s*"([^"]+)"\s*,\s*(\w+)/g;
+  for (let m; (m = regRe.exec(code));) registrations.push({ method: m[1], handler: m[2], file, line: lineOf(code, m.index) });
+  // Designated initializers of ops tables (`.set_opts = set_opts_static,`): the functions a call
+  // through a function pointer (`scheduler->set_opts(params)`) may reach.
+  const implementations = [];
+  for (const m of code.matchAll(/^\s*\.(\w+)\s*=\s*([A-Za-z_]\w*)\s*,?\s*$/gm)) implementations.push({ member: m[1], fn: m[2], file });
+  const aliases = [];
+  const aliasRe = /SPDK_RPC_REGISTER_ALIAS_DEPRECATED\s*\(\s*(\w+)\s*,\s*(\w+)\s*\)/g;
+  for (let m; (m = aliasRe.exec(code));) aliases.push({ method: m[1], alias: m[2] });
+  return { tables, functions, registrations, aliases, implementations };
+}
+
+/** Calls of spdk_json_decode_object(_relaxed) in a body: the table each one passes. */
+function decodeObjectCalls(body) {
+  const calls = [];
+  const re = /spdk_json_decode_object(_relaxed)?\s*\(/g;
+  for (let m; (m = re.exec(body));) {
+    const open = m.index + m[0].length - 1;
+    const args = splitTopLevel(body.slice(open + 1, matchBracket(body, open) - 1));
+    calls.push({ table: args[1], relaxed: Boolean(m[1]), value: args[0] });
+  }
+  return calls;
+}
+
+function identifiersCalled(body) {
+  const names = new Set();
+  for (const m of body.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) names.add(m[1]);
+  return names;
+}
+
+/** Reads the tree: every table, function and registration, indexed for lookups. */
+function scanTree(spdkDir) {
+  const tables = new Map(); // name -> [table] (static names may repeat across files)
+  const functions = new Map(); // name -> [function]
+  const registrations = [];
+  const aliases = [];
+  const implementations = new Map(); // ops member -> [{ fn, file }]
+  for (const full of listSources(spdkDir)) {
+    const file = path.relative(spdkDir, full).split(path.sep).join('/');
+    const scanned = scanFile(fs.readFileSync(full, 'utf8'), file);
+    for (const table of scanned.tables) tables.set(table.name, [...(tables.get(table.name) || []), table]);
+    for (const fn of scanned.functions) functions.set(fn.name, [...(functions.get(fn.name) || []), fn]);
+    registrations.push(...scanned.registrations);
+    aliases.push(...scanned.aliases);
+    for (const impl of scanned.implementations) implementations.set(impl.member, [...(implementations.get(impl.member) || []), impl]);
+  }
+  // Prefer the definition in the file that refers to it, as C's static linkage does.
+  const pick = (map, name, file) => {
+    const all = map.get(name);
+    if (!all) return undefined;
+    return all.find((item) => item.file === file) || all[0];
+  };
+  return {
+    registrations,
+    aliases,
+    table: (name, file) => pick(tables, name, file),
+    fn: (name, file) => pick(functions, name, file),
+    implementationsOf: (member) => implementations.get(member) || [],
+  };
+}
+
+/**
+ * The JSON type a decoder function accepts: `{ kind, element?, fields?, via }` where kind is
+ * string/number/boolean/array/object/null/any, or a union as `{ kind: 'union', of: [...] }`.
+ */
+function makeTyper(tree) {
+  const cache = new Map();
+  const typeOfDecoder = (name, file, stack = []) => {
+    if (BUILTIN_DECODERS[name]) return { ...BUILTIN_DECODERS[name], via: name };
+    const key = `${file}:${name}`;
+    if (cache.has(key)) return cache.get(key);
+    if (stack.includes(key)) return { kind: 'any', via: name, reason: 'recursive decoder' };
+    const fn = tree.fn(name, file);
+    if (!fn) return { kind: 'any', via: name, reason: 'decoder not found in the tree' };
+    const result = typeOfBody(fn, [...stack, key]);
+    cache.set(key, result);
+    return result;
+  };
+
+  const typeOfTable = (tableName, file, stack) => {
+    const table = tree.table(tableName, file);
+    if (!table) return undefined;
+    const fields = {};
+    for (const entry of table.entries) {
+      if (entry.unreadable) continue;
+      fields[entry.name] = { optional: entry.optional, type: typeOfDecoder(entry.decoder, table.file, stack) };
+    }
+    return { table: table.name, file: table.file, line: table.line, fields };
+  };
+
+  const typeOfBody = (fn, stack) => {
+    const via = `${fn.file} ${fn.name}`;
+    const arrayCall = /spdk_json_decode_array\s*\(\s*[^,]+,\s*(\w+)/.exec(fn.body);
+    if (arrayCall) return { kind: 'array', element: typeOfDecoder(arrayCall[1], fn.file, stack), via };
+    const objectCall = decodeObjectCalls(fn.body)[0];
+    if (objectCall) {
+      const table = typeOfTable(objectCall.table, fn.file, stack);
+      if (table) return { kind: 'object', ...table, via };
+    }
+    // Checks of val->type: the kinds the decoder accepts.
+    const kinds = new Set();
+    for (const m of fn.body.matchAll(/->type\s*(==|!=)\s*(SPDK_JSON_VAL_\w+)/g)) {
+      if (VAL_TYPES[m[2]]) kinds.add(VAL_TYPES[m[2]]);
+    }
+    if (/spdk_json_strequal|spdk_json_strdup|spdk_json_string/.test(fn.body)) kinds.add('string');
+    if (/spdk_json_number_to_\w+/.test(fn.body)) kinds.add('number');
+    // Delegation to another decoder, e.g. `rc = spdk_json_decode_string(val, &str)`.
+    for (const called of identifiersCalled(fn.body)) {
+      if (called === fn.name) continue;
+      if (BUILTIN_DECODERS[called]) kinds.add(BUILTIN_DECODERS[called].kind);
+      else if (/decode/.test(called) && tree.fn(called, fn.file)) {
+        const inner = typeOfDecoder(called, fn.file, stack);
+        if (inner.kind !== 'any') return { ...inner, via: `${via} -> ${inner.via}` };
+      }
+    }
+    if (kinds.size === 1) return { kind: [...kinds][0], via };
+    if (kinds.size > 1) return { kind: 'union', of: [...kinds].sort(), via };
+    return { kind: 'any', via, reason: 'accepts any JSON value' };
+  };
+
+  return { typeOfDecoder, typeOfTable };
+}
+
+/**
+ * Finds the tables a handler decodes its params with: the decode_object calls in the handler and in
+ * the functions of the tree it calls (depth-limited), in call order.
+ */
+function tablesOfHandler(tree, handler, file) {
+  const found = [];
+  const seen = new Set();
+  const visit = (name, fromFile, depth) => {
+    const fn = tree.fn(name, fromFile);
+    if (!fn || seen.has(`${fn.file}:${fn.name}`)) return;
+    seen.add(`${fn.file}:${fn.name}`);
+    for (const call of decodeObjectCalls(fn.body)) {
+      // A decoder function (signature `(const struct spdk_json_val *val, void *out)`) decodes a nested
+      // value, not the params: only calls decoding the params or the handler's value count.
+      found.push({ table: call.table, relaxed: call.relaxed, in: `${fn.file} ${fn.name}`, depth, file: fn.file });
+    }
+    if (depth >= 2) return;
+    const pointers = new Set([...fn.body.matchAll(/->\s*(\w+)\s*\(/g)].map((m) => m[1]));
+    for (const called of identifiersCalled(fn.body)) {
+      if (called.startsWith('spdk_json_') || called.startsWith('spdk_jsonrpc_')) continue;
+      // A call through a function pointer reaches every implementation of that ops member.
+      const targets = pointers.has(called)
+        ? tree.implementationsOf(called).map((impl) => tree.fn(impl.fn, impl.file)).filter(Boolean)
+        : [tree.fn(called, fn.file)].filter(Boolean);
+      for (const target of targets) {
+        // Only follow functions that receive the params (their body decodes something).
+        if (/spdk_json_decode_object/.test(target.body)) visit(target.name, target.file, depth + 1);
+      }
+    }
+  };
+  visit(handler, file, 0);
+  return found;
+}
+
+/** Whether a handler refuses any params (`if (params != NULL) { ...error... }` or similar). */
+function takesNoParams(fn) {
+  return /if\s*\(\s*params\s*(!=\s*NULL)?\s*\)\s*\{[^}]*spdk_jsonrpc_send_error_response/.test(fn.body) ||
+    /if\s*\(\s*params\s*!=\s*NULL\s*\)/.test(fn.body);
+}
+
+/**
+ * Everything SPDK's decoders say about each registered method:
+ * `{ [method]: { handler, file, line, tables: [...], params: { [name]: { optional, type } } | null,
+ *    noParams, notes } }`. `params` is null when no table was found (the handler reads params itself).
+ */
+function readDecoderFacts(spdkDir) {
+  const tree = scanTree(spdkDir);
+  const typer = makeTyper(tree);
+  const methods = {};
+  for (const reg of tree.registrations) {
+    const handler = tree.fn(reg.handler, reg.file);
+    const fact = { handler: reg.handler, file: reg.file, line: reg.line, tables: [], params: null, noParams: false, notes: [] };
+    methods[reg.method] = fact;
+    if (!handler) {
+      fact.notes.push(`handler ${reg.handler} not found`);
+      continue;
+    }
+    const calls = tablesOfHandler(tree, reg.handler, reg.file).filter((call) => {
+      // Tables decoded from a field of the params (nested objects) are reached through a field's
+      // decoder already; keep the ones decoding `params` itself or a variable holding it.
+      return !/->|\./.test(call.table) && tree.table(call.table, call.file);
+    });
+    const merged = {};
+    calls.forEach((call, index) => {
+      const table = typer.typeOfTable(call.table, call.file, []);
+      fact.tables.push({ name: table.table, file: table.file, line: table.line, in: call.in, relaxed: call.relaxed });
+      for (const [name, field] of Object.entries(table.fields)) {
+        const previous = merged[name];
+        // A field is required only if the first table decoded (the method's own) requires it; tables
+        // decoded afterwards are conditional extensions (e.g. a scheduler's own options).
+        const optional = index === 0 ? field.optional : true;
+        merged[name] = previous ? { ...previous, optional: previous.optional && optional } : { ...field, optional };
+      }
+    });
+    if (calls.length > 0) fact.params = merged;
+    else fact.noParams = takesNoParams(handler);
+  }
+  for (const { method, alias } of tree.aliases) {
+    if (methods[method]) methods[alias] = { ...methods[method], aliasOf: method };
+  }
+  return methods;
+}
+
+/** Finds an SPDK tree: SPDK_DIR, /root/src/spdk, or the repository's `spdk` submodule. */
+function findSpdkTree(repoRoot) {
+  const candidates = [process.env.SPDK_DIR, '/root/src/spdk', path.join(repoRoot, 'spdk')].filter(Boolean);
+  for (const dir of candidates) {
+    if (fs.existsSync(path.join(dir, 'lib', 'bdev')) && fs.existsSync(path.join(dir, 'include', 'spdk', 'json.h'))) {
+      return path.resolve(dir);
+    }
+  }
+  return undefined;
+}
+
+module.exports = { readDecoderFacts, findSpdkTree, scanFile, stripComments, splitTopLevel, BUILTIN_DECODERS };
