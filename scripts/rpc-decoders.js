@@ -27,6 +27,25 @@ const BUILTIN_DECODERS = {
   spdk_json_decode_double: { kind: 'number' },
 };
 
+/**
+ * Params a handler hands on inside a struct field, decoded later by code the field's consumers
+ * choose (e.g. each NVMe-oF transport decodes its own options from `opts.transport_specific`). The
+ * link is not visible from names alone (the same field carries other requests' params too), so it is
+ * listed here and verified against the tree: the handler must store its params into the field
+ * `storedIn`, and each table must be decoded from an expression ending in `decodedFrom`. Their fields
+ * are optional.
+ */
+const HANDOFFS = [
+  {
+    method: 'nvmf_create_transport',
+    storedIn: 'transport_specific',
+    decodedFrom: 'transport_specific',
+    tables: ['tcp_transport_opts_decoder', 'rdma_transport_opts_decoder', 'vfio_user_transport_opts_decoder'],
+  },
+  // opts.params reaches the transport's subsystem_add_host op as its `transport_specific` argument.
+  { method: 'nvmf_subsystem_add_host', storedIn: 'params', decodedFrom: 'transport_specific', tables: ['tcp_subsystem_add_host_opts_decoder'] },
+];
+
 /** `val->type` constants and the JSON type each one means. */
 const VAL_TYPES = {
   SPDK_JSON_VAL_STRING: 'string',
@@ -165,7 +184,9 @@ function scanFile(text, file) {
     const open = m.index + m[0].length - 1;
     const close = matchBracket(code, open);
     if (close < 0) continue;
-    functions.push({ name: m[1], file, line: lineOf(code, m.index), body: code.slice(open, close) });
+    // Parameter names, by position: the last identifier of each declaration.
+    const params = splitTopLevel(m[2]).map((decl) => (/(\w+)\s*(\[[^\]]*\])?$/.exec(decl) || [])[1]);
+    functions.push({ name: m[1], file, line: lineOf(code, m.index), params, body: code.slice(open, close) });
   }
 
   const registrations = [];
@@ -225,6 +246,16 @@ function scanTree(spdkDir) {
     registrations,
     aliases,
     table: (name, file) => pick(tables, name, file),
+    tableUses: (name) => {
+      const table = pick(tables, name);
+      if (!table) return [];
+      const uses = [];
+      for (const fn of [...functions.values()].flat()) {
+        if (fn.file !== table.file) continue;
+        for (const call of decodeObjectCalls(fn.body)) if (call.table === name) uses.push({ fn: fn.name, file: fn.file, value: call.value });
+      }
+      return uses;
+    },
     fn: (name, file) => pick(functions, name, file),
     implementationsOf: (member) => implementations.get(member) || [],
   };
@@ -273,8 +304,9 @@ function makeTyper(tree) {
     for (const m of fn.body.matchAll(/->type\s*(==|!=)\s*(SPDK_JSON_VAL_\w+)/g)) {
       if (VAL_TYPES[m[2]]) kinds.add(VAL_TYPES[m[2]]);
     }
-    if (/spdk_json_strequal|spdk_json_strdup|spdk_json_string/.test(fn.body)) kinds.add('string');
-    if (/spdk_json_number_to_\w+/.test(fn.body)) kinds.add('number');
+    // Without explicit type checks, what the body does with the value says what it must be.
+    if (kinds.size === 0 && /spdk_json_strequal|spdk_json_strdup|spdk_json_string/.test(fn.body)) kinds.add('string');
+    if (kinds.size === 0 && /spdk_json_number_to_\w+/.test(fn.body)) kinds.add('number');
     // Delegation to another decoder, e.g. `rc = spdk_json_decode_string(val, &str)`.
     for (const called of identifiersCalled(fn.body)) {
       if (called === fn.name) continue;
@@ -292,37 +324,50 @@ function makeTyper(tree) {
   return { typeOfDecoder, typeOfTable };
 }
 
+/** Every call in a body: `{ callee, pointer, args }` (`pointer`: called as `x->callee(...)`). */
+function callsIn(body) {
+  const calls = [];
+  for (const m of body.matchAll(/(->\s*|\.\s*)?\b([A-Za-z_]\w*)\s*\(/g)) {
+    const open = m.index + m[0].length - 1;
+    const close = matchBracket(body, open);
+    if (close < 0) continue;
+    calls.push({ callee: m[2], pointer: Boolean(m[1]), args: splitTopLevel(body.slice(open + 1, close - 1)) });
+  }
+  return calls;
+}
+
 /**
- * Finds the tables a handler decodes its params with: the decode_object calls in the handler and in
- * the functions of the tree it calls (depth-limited), in call order.
+ * Finds the tables a handler decodes its params with, following the params value: decode_object
+ * calls given it, and the functions it is passed to (by argument position, through function pointers
+ * to every implementation of that ops member), in call order.
  */
 function tablesOfHandler(tree, handler, file) {
   const found = [];
   const seen = new Set();
-  const visit = (name, fromFile, depth) => {
-    const fn = tree.fn(name, fromFile);
-    if (!fn || seen.has(`${fn.file}:${fn.name}`)) return;
-    seen.add(`${fn.file}:${fn.name}`);
-    for (const call of decodeObjectCalls(fn.body)) {
-      // A decoder function (signature `(const struct spdk_json_val *val, void *out)`) decodes a nested
-      // value, not the params: only calls decoding the params or the handler's value count.
-      found.push({ table: call.table, relaxed: call.relaxed, in: `${fn.file} ${fn.name}`, depth, file: fn.file });
-    }
-    if (depth >= 2) return;
-    const pointers = new Set([...fn.body.matchAll(/->\s*(\w+)\s*\(/g)].map((m) => m[1]));
-    for (const called of identifiersCalled(fn.body)) {
-      if (called.startsWith('spdk_json_') || called.startsWith('spdk_jsonrpc_')) continue;
-      // A call through a function pointer reaches every implementation of that ops member.
-      const targets = pointers.has(called)
-        ? tree.implementationsOf(called).map((impl) => tree.fn(impl.fn, impl.file)).filter(Boolean)
-        : [tree.fn(called, fn.file)].filter(Boolean);
+  const visit = (fn, carrier, depth) => {
+    const key = `${fn.file}:${fn.name}:${carrier}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    for (const call of callsIn(fn.body)) {
+      if (/^spdk_json_decode_object(_relaxed)?$/.test(call.callee)) {
+        if (call.args[0] === carrier) {
+          found.push({ table: call.args[1], relaxed: call.callee.endsWith('_relaxed'), in: `${fn.file} ${fn.name}`, depth, file: fn.file });
+        }
+        continue;
+      }
+      if (depth >= 4 || call.callee.startsWith('spdk_json')) continue;
+      const position = call.args.indexOf(carrier);
+      if (position < 0) continue;
+      const targets = call.pointer
+        ? tree.implementationsOf(call.callee).map((impl) => tree.fn(impl.fn, impl.file))
+        : [tree.fn(call.callee, fn.file)];
       for (const target of targets) {
-        // Only follow functions that receive the params (their body decodes something).
-        if (/spdk_json_decode_object/.test(target.body)) visit(target.name, target.file, depth + 1);
+        if (target && target.params[position]) visit(target, target.params[position], depth + 1);
       }
     }
   };
-  visit(handler, file, 0);
+  const fn = tree.fn(handler, file);
+  if (fn) visit(fn, fn.params[1] || 'params', 0);
   return found;
 }
 
@@ -349,7 +394,20 @@ function readDecoderFacts(spdkDir) {
       fact.notes.push(`handler ${reg.handler} not found`);
       continue;
     }
-    const calls = tablesOfHandler(tree, reg.handler, reg.file).filter((call) => {
+    const extra = [];
+    const handoffs = HANDOFFS.filter((h) => h.method === reg.method);
+    for (const handoff of handoffs) {
+      const stores = new RegExp(`(->|\\.)${handoff.storedIn}\\s*=\\s*params\\s*;`).test(handler.body);
+      for (const name of handoff.tables) {
+        const uses = tree.tableUses(name).filter((use) => new RegExp(`(^|->|\\.)${handoff.decodedFrom}$`).test(use.value));
+        if (stores && uses.length > 0) {
+          extra.push({ table: name, relaxed: true, in: `${uses[0].file} ${uses[0].fn} (from ${handoff.storedIn})`, depth: 1, file: uses[0].file });
+        } else {
+          fact.notes.push(`handoff of ${handoff.storedIn} to ${name} not found in the tree`);
+        }
+      }
+    }
+    const calls = [...tablesOfHandler(tree, reg.handler, reg.file), ...extra].filter((call) => {
       // Tables decoded from a field of the params (nested objects) are reached through a field's
       // decoder already; keep the ones decoding `params` itself or a variable holding it.
       return !/->|\./.test(call.table) && tree.table(call.table, call.file);
@@ -386,4 +444,4 @@ function findSpdkTree(repoRoot) {
   return undefined;
 }
 
-module.exports = { readDecoderFacts, findSpdkTree, scanFile, stripComments, splitTopLevel, BUILTIN_DECODERS };
+module.exports = { HANDOFFS, readDecoderFacts, findSpdkTree, scanFile, stripComments, splitTopLevel, BUILTIN_DECODERS };
