@@ -1,0 +1,137 @@
+'use strict';
+// Reads SPDK's RPC reference (doc/jsonrpc.md, kept as doc/jsonrpc.md.jinja2 in the tree) for what the
+// schema lacks: each method's description and its example response. Result types are inferred from
+// the example's `result`: objects become object shapes with the fields shown, arrays of objects one
+// element shape merged over every element shown (a field missing from some elements is optional),
+// `true` becomes boolean, and so on. Shapes use the same format as scripts/rpc-decoders.js:
+// `{ kind, element?, fields?: { [name]: { optional, type } }, of? }`.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const DOC_CANDIDATES = ['doc/jsonrpc.md', 'doc/jsonrpc.md.jinja2'];
+
+function findDoc(spdkDir) {
+  for (const candidate of DOC_CANDIDATES) {
+    const full = path.join(spdkDir, candidate);
+    if (fs.existsSync(full)) return full;
+  }
+  return undefined;
+}
+
+/**
+ * Renders the Jinja parts of the template the way SPDK's doc build would, closely enough for JSON:
+ * `{% ... %}` tags vanish (a loop keeps one iteration), `{{ name }}` becomes `name`.
+ */
+function renderTemplateJson(text) {
+  return text
+    .replace(/\{%-?[^%]*-?%\}/g, '')
+    .replace(/\{\{\s*([^}]*?)\s*\}\}/g, '$1')
+    .replace(/,(\s*[\]}])/g, '$1');
+}
+
+/** A one-paragraph, single-line description: the text between the heading and the first sub-heading. */
+function firstParagraph(section) {
+  const body = section.split('\n').slice(1).join('\n');
+  const end = body.search(/\n#{2,4} |\n~~~/);
+  const text = (end < 0 ? body : body.slice(0, end)).trim().split(/\n\s*\n/)[0] || '';
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** `{ [method]: { description, responseText?, examples?, exampleErrors? } }` for every `### name {#rpc_name}`. */
+function readDoc(docPath) {
+  const text = fs.readFileSync(docPath, 'utf8');
+  const methods = {};
+  for (const section of text.split(/\n(?=### )/)) {
+    const heading = /^### (\w+) \{#rpc_(\w+)\}/.exec(section);
+    if (!heading || heading[1] !== heading[2]) continue;
+    const entry = { description: firstParagraph(section) };
+    const response = /#### Response\s*\n([\s\S]*?)(?=\n#{2,4} |$)/.exec(section);
+    if (response) entry.responseText = response[1].trim().split(/\n\s*\n/)[0].replace(/\s*\n\s*/g, ' ');
+    // Every example response of the section; most show the JSON-RPC envelope, some the bare result.
+    for (const example of section.matchAll(/Example response:?\s*\n+~~~(?:json)?\n([\s\S]*?)\n~~~/g)) {
+      let parsed;
+      try {
+        parsed = JSON.parse(renderTemplateJson(example[1]));
+      } catch (error) {
+        entry.exampleErrors = [...(entry.exampleErrors || []), `an example response is not JSON (${error.message})`];
+        continue;
+      }
+      const enveloped = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && parsed.jsonrpc === '2.0';
+      if (enveloped && !('result' in parsed)) continue; // an example of an error
+      entry.examples = [...(entry.examples || []), enveloped ? parsed.result : parsed];
+    }
+    methods[heading[1]] = entry;
+  }
+  return methods;
+}
+
+/** The shape of one JSON value. */
+function shapeOf(value) {
+  if (value === null) return { kind: 'null' };
+  if (Array.isArray(value)) {
+    return { kind: 'array', element: value.map(shapeOf).reduce((a, b) => mergeShapes(a, b), { kind: 'never' }) };
+  }
+  switch (typeof value) {
+    case 'string': return { kind: 'string' };
+    case 'number': return { kind: 'number' };
+    case 'boolean': return { kind: 'boolean' };
+    default: break;
+  }
+  const fields = {};
+  for (const [name, field] of Object.entries(value)) fields[name] = { optional: false, type: shapeOf(field) };
+  return { kind: 'object', fields };
+}
+
+function members(shape) {
+  return shape.kind === 'union' ? shape.of : [shape];
+}
+
+/** The shape of values that are either `a` or `b`. `never` (no evidence, e.g. an empty array's element) merges away. */
+function mergeShapes(a, b) {
+  if (a.kind === 'never') return b;
+  if (b.kind === 'never') return a;
+  const result = [];
+  for (const shape of [...members(a), ...members(b)]) {
+    const index = result.findIndex((existing) => existing.kind === shape.kind);
+    if (index < 0) {
+      result.push(shape);
+    } else if (shape.kind === 'array') {
+      result[index] = { kind: 'array', element: mergeShapes(result[index].element, shape.element) };
+    } else if (shape.kind === 'object') {
+      const left = result[index].fields;
+      const right = shape.fields;
+      const fields = {};
+      for (const name of new Set([...Object.keys(left), ...Object.keys(right)])) {
+        if (left[name] && right[name]) {
+          fields[name] = { optional: left[name].optional || right[name].optional, type: mergeShapes(left[name].type, right[name].type) };
+        } else {
+          fields[name] = { ...(left[name] || right[name]), optional: true };
+        }
+      }
+      result[index] = { kind: 'object', fields };
+    }
+  }
+  return result.length === 1 ? result[0] : { kind: 'union', of: result };
+}
+
+/**
+ * Result facts for every documented method: `{ [method]: { description?, responseText?, result? } }`,
+ * `result` being the inferred shape of the example's `result` (absent when there is no usable example).
+ */
+function readResultFacts(spdkDir) {
+  const docPath = findDoc(spdkDir);
+  if (!docPath) return undefined;
+  const doc = readDoc(docPath);
+  const facts = {};
+  for (const [method, entry] of Object.entries(doc)) {
+    const fact = {};
+    if (entry.description) fact.description = entry.description;
+    if (entry.responseText) fact.responseText = entry.responseText;
+    if (entry.examples) fact.result = entry.examples.map(shapeOf).reduce((a, b) => mergeShapes(a, b), { kind: 'never' });
+    if (entry.exampleErrors) fact.exampleErrors = entry.exampleErrors;
+    facts[method] = fact;
+  }
+  return { doc: path.relative(spdkDir, docPath).split(path.sep).join('/'), methods: facts };
+}
+
+module.exports = { readDoc, readResultFacts, shapeOf, mergeShapes, renderTemplateJson, findDoc };
