@@ -421,7 +421,7 @@ function readDecoderFacts(spdkDir) {
         // A field is required only if the first table decoded (the method's own) requires it; tables
         // decoded afterwards are conditional extensions (e.g. a scheduler's own options).
         const optional = index === 0 ? field.optional : true;
-        merged[name] = previous ? { ...previous, optional: previous.optional && optional } : { ...field, optional };
+        merged[name] = previous ? { ...previous, optional: previous.optional && optional } : { ...field, optional, table: index };
       }
     });
     if (calls.length > 0) fact.params = merged;
