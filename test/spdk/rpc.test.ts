@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { RpcClient, RpcError, Spdk } from '../../src';
+import { RpcClient, RpcError, Spdk, type RpcTypes } from '../../src';
 import { describeSpdk } from './support';
 
 describeSpdk('JSON-RPC', () => {
@@ -38,6 +38,37 @@ describeSpdk('JSON-RPC', () => {
     expect(await nul.read(0, 4096)).toHaveLength(4096);
     const [info] = await spdk.rpc.bdev_get_bdevs({ name: 'RpcMalloc' });
     expect(info).toMatchObject({ name: 'RpcMalloc', block_size: 4096, num_blocks: 2048 });
+  });
+
+  it('creates a raid0 over malloc bdevs with bdev_raid_create called as typed (base_bdevs: string[])', async () => {
+    // Typed as the generated params (test/unit/rpc-gen.test.ts type-checks this file): SPDK's decoder
+    // takes an array of names; the schema said "string".
+    const params: RpcTypes.BdevRaidCreateParams = { name: 'RpcRaid0', raid_level: '0', strip_size_kb: 64, base_bdevs: ['RaidBase0', 'RaidBase1'] };
+    for (const name of params.base_bdevs) {
+      expect(await spdk.rpc.bdev_malloc_create({ name, num_blocks: 2048, block_size: 512 })).toBe(name);
+    }
+    const created: boolean = await spdk.rpc.bdev_raid_create(params);
+    expect(created).toBe(true);
+    const [raid] = await spdk.rpc.bdev_raid_get_bdevs({ category: 'online' });
+    expect(raid).toMatchObject({ name: 'RpcRaid0', raid_level: 'raid0', strip_size_kb: 64, num_base_bdevs: 2, num_base_bdevs_discovered: 2 });
+    expect(raid?.base_bdevs_list.map((base) => base.name)).toEqual(['RaidBase0', 'RaidBase1']);
+    {
+      await using bdev = await spdk.openBdev('RpcRaid0', { write: true });
+      expect(bdev.numBlocks).toBe(4096);
+      // 128 KiB from the first strip across both base bdevs.
+      const data = Buffer.alloc(128 * 1024);
+      for (let i = 0; i < data.length; i += 4) data.writeUInt32LE(i, i);
+      await bdev.write(0, data);
+      expect((await bdev.read(0, data.length)).equals(data)).toBe(true);
+    }
+    // What the schema's type asked for, a whitespace-separated string, is refused by SPDK's decoder.
+    const asString = { name: 'RpcRaidString', raid_level: '0', strip_size_kb: 64, base_bdevs: 'RaidBase0 RaidBase1' };
+    // @ts-expect-error base_bdevs is string[]
+    const refused = await spdk.rpc.bdev_raid_create(asString).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RpcError);
+    expect(refused).toMatchObject({ code: -32700, method: 'bdev_raid_create' });
+    expect(await spdk.rpc.bdev_raid_delete({ name: 'RpcRaid0' })).toBe(true);
+    for (const name of params.base_bdevs) await spdk.rpc.bdev_malloc_delete({ name });
   });
 
   it('fails I/O on an open bdev that RPC deletes with ENODEV, without a crash', async () => {
