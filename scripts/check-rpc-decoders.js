@@ -147,6 +147,9 @@ function compareFields(decoderFields, typedFields, where, out, via) {
     }
     if (field.optional !== typed.optional) {
       out.push({ kind: 'optional', where: at, expected: field.optional ? 'optional' : 'required', actual: typed.optional ? 'optional' : 'required', via });
+    } else if (field.requiredBy) {
+      // Optional in the decoder table, required by the code behind it (REQUIRED_BEYOND_DECODER).
+      out.push({ kind: 'optional', where: at, expected: 'optional', actual: 'required', via, reason: `the decoder marks it optional, but ${field.requiredBy}` });
     }
     compareShapes(field.type, typed.shape, at, out);
   }
@@ -184,7 +187,7 @@ function compare(facts, typed) {
   const exceptions = [];
   for (const finding of findings) {
     const method = finding.where.split('.')[0];
-    const reason = DOCUMENTED_EXCEPTIONS[finding.where] || DOCUMENTED_EXCEPTIONS[method];
+    const reason = finding.reason || DOCUMENTED_EXCEPTIONS[finding.where] || DOCUMENTED_EXCEPTIONS[method];
     if (reason) exceptions.push({ ...finding, reason });
     else mismatches.push(finding);
   }

@@ -271,6 +271,7 @@ function generate(schema, info = {}) {
         const schemaKinds = [...kindsOf(schemaShape)].join('|');
         if (schemaKinds !== [...kinds].join('|')) notes.push(`SPDK's decoder takes ${describeShape(shape)}${via}; the schema says "${schemaField.type}".`);
         if (tableNote) notes.push(`Read ${tableNote}, when it applies.`);
+        if (decoderField.requiredBy) notes.push(`Required: SPDK's decoder marks it optional, but ${decoderField.requiredBy}.`);
         if (optional && schemaField.required === true) notes.push("Optional for SPDK's decoder; the schema marks it required.");
         if (!optional && schemaField.required !== true) notes.push("Required by SPDK's decoder; the schema marks it optional.");
       }

@@ -46,6 +46,35 @@ const HANDOFFS = [
   { method: 'nvmf_subsystem_add_host', storedIn: 'params', decodedFrom: 'transport_specific', tables: ['tcp_subsystem_add_host_opts_decoder'] },
 ];
 
+/**
+ * Fields a decoder table marks optional although the code behind it cannot do without them: SPDK
+ * answers an error when they are absent, so they are typed required. Each entry applies only while
+ * `evidence` is still found in `file` of the tree (else the reader notes it and keeps the decoder's
+ * word); `why` is what the generated doc comment and the check's report say.
+ */
+const REQUIRED_BEYOND_DECODER = [
+  {
+    table: 'rpc_nvmf_listen_address_decoders', field: 'trtype', file: 'lib/nvme/nvme.c',
+    evidence: /spdk_nvme_transport_id_populate_trstring\([^)]*\)\s*\{[^}]*trstring == NULL\)\s*\{\s*return -EINVAL;/,
+    why: 'rpc_listen_address_to_trid passes it to spdk_nvme_transport_id_populate_trstring, which fails with EINVAL without it',
+  },
+  {
+    table: 'rpc_bdev_nvme_cuse_unregister_decoders', field: 'name', file: 'module/bdev/nvme/bdev_nvme.c',
+    evidence: /nvme_ctrlr_get_by_name\(const char \*name\)\s*\{[^}]*if \(name == NULL\) \{\s*return NULL;/,
+    why: 'the controller is looked up with nvme_ctrlr_get_by_name, which finds none without a name (ENODEV)',
+  },
+  {
+    table: 'rpc_bdev_nvme_get_controller_health_info_decoders', field: 'name', file: 'module/bdev/nvme/bdev_nvme.c',
+    evidence: /nvme_ctrlr_get_by_name\(const char \*name\)\s*\{[^}]*if \(name == NULL\) \{\s*return NULL;/,
+    why: 'the controller is looked up with nvme_ctrlr_get_by_name, which finds none without a name ("Device not found")',
+  },
+  {
+    table: 'rpc_bdev_lvol_clone_decoders', field: 'clone_name', file: 'lib/lvol/lvol.c',
+    evidence: /lvs_verify_lvol_name\(struct spdk_lvol_store \*lvs, const char \*name\)\s*\{[^}]*name == NULL \|\|/,
+    why: 'spdk_lvol_create_clone checks it with lvs_verify_lvol_name, which fails with EINVAL without it',
+  },
+];
+
 /** `val->type` constants and the JSON type each one means. */
 const VAL_TYPES = {
   SPDK_JSON_VAL_STRING: 'string',
@@ -242,7 +271,20 @@ function scanTree(spdkDir) {
     if (!all) return undefined;
     return all.find((item) => item.file === file) || all[0];
   };
+  const beyondChecked = new Map();
+  const requiredBeyondDecoder = (tableName, field) => {
+    const entry = REQUIRED_BEYOND_DECODER.find((e) => e.table === tableName && e.field === field);
+    if (!entry) return undefined;
+    if (!beyondChecked.has(entry)) {
+      const full = path.join(spdkDir, entry.file);
+      const found = fs.existsSync(full) && entry.evidence.test(stripComments(fs.readFileSync(full, 'utf8')));
+      beyondChecked.set(entry, found);
+      if (!found) process.stderr.write(`rpc-decoders: ${tableName}.${field}: evidence no longer in ${entry.file}; keeping the decoder's "optional"\n`);
+    }
+    return beyondChecked.get(entry) ? entry.why : undefined;
+  };
   return {
+    requiredBeyondDecoder,
     registrations,
     aliases,
     table: (name, file) => pick(tables, name, file),
@@ -286,8 +328,10 @@ function makeTyper(tree) {
     for (const entry of table.entries) {
       if (entry.unreadable) continue;
       fields[entry.name] = { optional: entry.optional, type: typeOfDecoder(entry.decoder, table.file, stack) };
+      const beyond = entry.optional && tree.requiredBeyondDecoder(table.name, entry.name);
+      if (beyond) fields[entry.name] = { ...fields[entry.name], optional: false, requiredBy: beyond };
     }
-    return { table: table.name, file: table.file, line: table.line, fields };
+    return { table: table.name, file: table.file, fields };
   };
 
   const typeOfBody = (fn, stack) => {
@@ -444,4 +488,4 @@ function findSpdkTree(repoRoot) {
   return undefined;
 }
 
-module.exports = { HANDOFFS, readDecoderFacts, findSpdkTree, scanFile, stripComments, splitTopLevel, BUILTIN_DECODERS };
+module.exports = { HANDOFFS, REQUIRED_BEYOND_DECODER, readDecoderFacts, findSpdkTree, scanFile, stripComments, splitTopLevel, BUILTIN_DECODERS };

@@ -109,9 +109,10 @@ export interface NvmfListenAddress {
   /**
    * Transport type ("RDMA")
    *
-   * Optional for SPDK's decoder; the schema marks it required.
+   * Required: SPDK's decoder marks it optional, but rpc_listen_address_to_trid passes it to
+   * spdk_nvme_transport_id_populate_trstring, which fails with EINVAL without it.
    */
-  trtype?: string;
+  trtype: string;
   /** Address family ("IPv4", "IPv6", "IB", or "FC") */
   adrfam?: string;
   /** Transport address */
@@ -632,9 +633,10 @@ export interface BdevLvolCloneParams {
   /**
    * Name for the logical volume to create
    *
-   * Optional for SPDK's decoder; the schema marks it required.
+   * Required: SPDK's decoder marks it optional, but spdk_lvol_create_clone checks it with
+   * lvs_verify_lvol_name, which fails with EINVAL without it.
    */
-  clone_name?: string;
+  clone_name: string;
 }
 
 /** Parameters of the `bdev_lvol_clone_bdev` RPC. */
@@ -988,9 +990,10 @@ export interface BdevNvmeCuseUnregisterParams {
   /**
    * Name of the NVMe controller
    *
-   * Optional for SPDK's decoder; the schema marks it required.
+   * Required: SPDK's decoder marks it optional, but the controller is looked up with
+   * nvme_ctrlr_get_by_name, which finds none without a name (ENODEV).
    */
-  name?: string;
+  name: string;
 }
 
 /** Parameters of the `bdev_nvme_detach_controller` RPC. */
@@ -1034,9 +1037,10 @@ export interface BdevNvmeGetControllerHealthInfoParams {
   /**
    * Name of the NVMe bdev controller
    *
-   * Optional for SPDK's decoder; the schema marks it required.
+   * Required: SPDK's decoder marks it optional, but the controller is looked up with
+   * nvme_ctrlr_get_by_name, which finds none without a name ("Device not found").
    */
-  name?: string;
+  name: string;
 }
 
 /** Parameters of the `bdev_nvme_get_controllers` RPC. */
@@ -3950,7 +3954,7 @@ export abstract class RpcMethods {
    * Unregister CUSE device on NVMe controller.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_cuse_unregister
    */
-  bdev_nvme_cuse_unregister(params?: BdevNvmeCuseUnregisterParams): Promise<RpcResult<'bdev_nvme_cuse_unregister'>> {
+  bdev_nvme_cuse_unregister(params: BdevNvmeCuseUnregisterParams): Promise<RpcResult<'bdev_nvme_cuse_unregister'>> {
     return this.call('bdev_nvme_cuse_unregister', params);
   }
 
@@ -3985,7 +3989,7 @@ export abstract class RpcMethods {
    * Display health log of the required NVMe bdev device.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_get_controller_health_info
    */
-  bdev_nvme_get_controller_health_info(params?: BdevNvmeGetControllerHealthInfoParams): Promise<RpcResult<'bdev_nvme_get_controller_health_info'>> {
+  bdev_nvme_get_controller_health_info(params: BdevNvmeGetControllerHealthInfoParams): Promise<RpcResult<'bdev_nvme_get_controller_health_info'>> {
     return this.call('bdev_nvme_get_controller_health_info', params);
   }
 

@@ -17,17 +17,29 @@ const describeWithSchema = sharedSchemaPath
   : (name: string, body: () => void) => describe.skip(`${name} [skipped: no SPDK schema; run git submodule update --init, or keep ../shared beside the repo]`, body);
 const committedPath = path.join(repoRoot, 'src/rpc/methods.generated.ts');
 
+interface SchemaField { name: string; type: string; required?: boolean; description?: string }
 interface Schema {
-  methods: { name: string; params: { name: string; type: string; required?: boolean }[] }[];
-  objects: { name: string; fields: unknown[] }[];
+  methods: { name: string; params?: SchemaField[] }[];
+  objects: { name: string; fields: SchemaField[] }[];
 }
+interface GenInfo { warn?: (message: string) => void; facts?: unknown; spdkVersion?: string }
 interface Generator {
-  generate(schema: unknown, info?: { warn?: (message: string) => void }): string;
+  generate(schema: unknown, info?: GenInfo): string;
+  generateResults(schema: unknown, info?: GenInfo): { text: string; count: number };
+  readFacts(): { spdkVersion: string; decoders: Record<string, unknown>; results: Record<string, { result?: unknown }> };
 }
-const generator = createRequire(__filename)(generatorPath) as Generator;
+interface DocResults {
+  shapeOf(value: unknown): unknown;
+  mergeShapes(a: unknown, b: unknown): unknown;
+}
+const load = createRequire(__filename);
+const generator = load(generatorPath) as Generator;
+const docResults = load(path.join(repoRoot, 'scripts/rpc-doc-results.js')) as DocResults;
+const committedResultsPath = path.join(repoRoot, 'src/rpc/results.generated.ts');
 
 let tempDir: string;
 let generated: string;
+let generatedResults: string;
 let schema: Schema;
 
 beforeAll(() => {
@@ -35,6 +47,7 @@ beforeAll(() => {
   tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spdk-node-gen-'));
   execFileSync(process.execPath, [generatorPath, sharedSchemaPath, '--out', path.join(tempDir, 'methods.generated.ts')], { stdio: 'pipe' });
   generated = fs.readFileSync(path.join(tempDir, 'methods.generated.ts'), 'utf8');
+  generatedResults = fs.readFileSync(path.join(tempDir, 'results.generated.ts'), 'utf8');
   schema = JSON.parse(fs.readFileSync(sharedSchemaPath, 'utf8')) as Schema;
 });
 
@@ -42,10 +55,21 @@ afterAll(() => {
   if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
 });
 
-/** The member lines of an exported interface, e.g. `  name?: string;`. */
+/** The member lines of an exported interface, e.g. `  name?: string;`, without doc comments. */
 function interfaceMembers(text: string, name: string): string[] {
   const body = new RegExp(`export interface ${name} \\{\\n([\\s\\S]*?)\\n\\}`).exec(text)?.[1] ?? '';
-  return body.split('\n').filter((line) => line.trim() !== '');
+  return withoutComments(body).split('\n').filter((line) => line.trim() !== '');
+}
+
+function withoutComments(text: string): string {
+  return text.replace(/\/\*\*[\s\S]*?\*\//g, '').replace(/^\s*\n/gm, '').replace(/^\s*\/\/.*$/gm, '');
+}
+
+/** The doc comment right above `  member` in an exported interface, as one line of text. */
+function memberDoc(text: string, iface: string, member: string): string {
+  const body = new RegExp(`export interface ${iface} \\{\\n([\\s\\S]*?)\\n\\}`).exec(text)?.[1] ?? '';
+  const match = new RegExp(`/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\n {2}"?${member}"?\\??:`).exec(body);
+  return (match?.[1] ?? '').replace(/^\s*\*\s?/gm, ' ').replace(/\s+/g, ' ').trim();
 }
 
 function paramsMapEntries(text: string): string[] {
@@ -107,8 +131,9 @@ describeWithSchema('gen-rpc-types', () => {
     expect(generated).toMatch(/@deprecated A deprecated alias of `bdev_ftl_create`[^]*?bdev_ftl_load\(/);
   });
 
-  it('never emits `any`', () => {
-    expect(generated).not.toMatch(/\bany\b/);
+  it('never emits `any` (outside comments)', () => {
+    expect(withoutComments(generated)).not.toMatch(/\bany\b/);
+    expect(withoutComments(generatedResults)).not.toMatch(/\bany\b/);
   });
 
   it('produces the same output from the same schema', () => {
@@ -150,11 +175,12 @@ describeWithSchema('gen-rpc-types', () => {
     expect(() => generator.generate({ nothing: true }, quiet)).toThrow(/no "methods" array/);
   });
 
-  it('matches the committed src/rpc/methods.generated.ts (run `npm run gen:rpc` if not)', () => {
-    // The committed file comes from the default schema: spdk/schema/schema.json, else the shared copy.
-    const out = path.join(tempDir, 'default.generated.ts');
+  it('matches the committed src/rpc/methods.generated.ts and results.generated.ts (run `npm run gen:rpc` if not)', () => {
+    // The committed files come from the default schema: spdk/schema/schema.json, else the shared copy.
+    const out = path.join(tempDir, 'default', 'methods.generated.ts');
     execFileSync(process.execPath, [generatorPath, '--out', out], { stdio: 'pipe' });
     expect(fs.readFileSync(committedPath, 'utf8')).toBe(fs.readFileSync(out, 'utf8'));
+    expect(fs.readFileSync(committedResultsPath, 'utf8')).toBe(fs.readFileSync(path.join(tempDir, 'default', 'results.generated.ts'), 'utf8'));
   });
 
   it('compiles with the client under the project\'s compiler options, enforcing parameter types', () => {
@@ -167,6 +193,7 @@ describeWithSchema('gen-rpc-types', () => {
       fs.copyFileSync(path.join(repoRoot, 'src/rpc', file), path.join(project, 'rpc', file));
     }
     fs.writeFileSync(path.join(project, 'rpc/methods.generated.ts'), generated);
+    fs.writeFileSync(path.join(project, 'rpc/results.generated.ts'), generatedResults);
     fs.writeFileSync(path.join(project, 'rpc/typed-calls.ts'), TYPED_CALLS);
 
     const configFile = ts.readConfigFile(path.join(repoRoot, 'tsconfig.json'), (file) => ts.sys.readFile(file));
