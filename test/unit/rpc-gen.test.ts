@@ -127,6 +127,114 @@ describeWithSchema('gen-rpc-types', () => {
     expect(interfaceMembers(generated, 'IscsiCreatePortalGroupParams')).toContain('  portals: IscsiPortal[];');
   });
 
+  it('types bdev_raid_create.base_bdevs as the string[] SPDK\'s decoder takes, saying what the schema said', () => {
+    expect(schema.methods.find((m) => m.name === 'bdev_raid_create')?.params?.find((p) => p.name === 'base_bdevs')?.type).toBe('string');
+    expect(interfaceMembers(generated, 'BdevRaidCreateParams')).toContain('  base_bdevs: string[];');
+    expect(memberDoc(generated, 'BdevRaidCreateParams', 'base_bdevs')).toMatch(/decode_base_bdevs\); the schema says "string"/);
+  });
+
+  it('writes each parameter\'s and object field\'s schema description as its doc comment', () => {
+    const pascal = (name: string) => name.split('_').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+    const owners = [
+      ...schema.methods.map((method) => ({ iface: `${pascal(method.name)}Params`, fields: method.params ?? [] })),
+      ...schema.objects.map((object) => ({ iface: pascal(object.name), fields: object.fields })),
+    ];
+    let described = 0;
+    let checked = 0;
+    for (const { iface, fields } of owners) {
+      for (const field of fields) {
+        if (!field.description) continue;
+        described++;
+        // Doxygen's `@ref rpc_x` reads as `x` in TSDoc.
+        const expected = field.description.replace(/@ref\s+(?:rpc_)?([\w.]+)/g, '`$1`').replace(/\s+/g, ' ').trim();
+        expect(memberDoc(generated, iface, field.name).replace(/\\@/g, '@').replace(/\*\\\//g, '*/'), `${iface}.${field.name}`).toContain(expected);
+        checked++;
+      }
+    }
+    // SPDK v26.01's decoders read every described parameter, so none was left out.
+    expect(described).toBe(822);
+    expect(checked).toBe(described);
+  });
+
+  it('documents each method with SPDK\'s description and a link to its reference', () => {
+    expect(generated).toMatch(/\/\*\*\n {3}\* Constructs new RAID bdev\.\n {3}\* @see https:\/\/spdk\.io\/doc\/jsonrpc\.html#rpc_bdev_raid_create\n {3}\*\/\n {2}bdev_raid_create\(/);
+  });
+
+  it('takes types, optionality and presence from SPDK\'s decoders where they disagree with the schema', () => {
+    const text = generator.generate({
+      objects: [],
+      methods: [
+        {
+          name: 'demo_create',
+          params: [
+            { name: 'names', type: 'string', required: true, description: 'Names, space separated' },
+            { name: 'size', type: 'number', required: true },
+            { name: 'gone', type: 'string', description: 'Not read by SPDK' },
+          ],
+        },
+        { name: 'demo_unknown', params: [{ name: 'x', type: 'array', required: true }] },
+      ],
+    }, {
+      warn: () => {},
+      facts: {
+        decoders: {
+          demo_create: {
+            handler: 'rpc_demo_create', file: 'lib/demo/demo_rpc.c',
+            tables: [{ name: 'rpc_demo_decoders', file: 'lib/demo/demo_rpc.c', in: 'lib/demo/demo_rpc.c rpc_demo_create' }],
+            params: {
+              names: { optional: false, type: { kind: 'array', element: { kind: 'string' }, via: 'lib/demo/demo_rpc.c decode_names' }, table: 0 },
+              size: { optional: true, type: { kind: 'number', via: 'spdk_json_decode_uint64' }, table: 0 },
+              extra: { optional: true, type: { kind: 'object', fields: { a: { optional: false, type: { kind: 'boolean' } } } }, table: 0 },
+            },
+          },
+        },
+      },
+    });
+    expect(interfaceMembers(text, 'DemoCreateParams')).toEqual(['  names: string[];', '  size?: number;', '  extra?: {', '    a: boolean;', '  };']);
+    expect(memberDoc(text, 'DemoCreateParams', 'names')).toBe('Names, space separated SPDK\'s decoder takes string[] (lib/demo/demo_rpc.c decode_names); the schema says "string".');
+    expect(memberDoc(text, 'DemoCreateParams', 'size')).toBe('Optional for SPDK\'s decoder; the schema marks it required.');
+    expect(memberDoc(text, 'DemoCreateParams', 'extra')).toBe('Not in the schema; SPDK\'s decoder reads it.');
+    expect(text).toMatch(/The schema also lists `gone`, which SPDK's decoder does not read; left out\.\s*\*\/\nexport interface DemoCreateParams/);
+    // `names` is required by the decoder, so the params argument is too.
+    expect(text).toContain('  demo_create(params: DemoCreateParams)');
+    // A method the facts do not know keeps the schema's types.
+    expect(interfaceMembers(text, 'DemoUnknownParams')).toEqual(['  x: unknown[];']);
+  });
+
+  it('infers result types from example responses: fields, merged array elements, true as boolean', () => {
+    const shape = docResults.shapeOf([
+      { name: 'a', size: 1, tags: [], flags: { ro: true } },
+      { name: 'b', size: 2, tags: ['x'], extra: null },
+    ]);
+    const { text, count } = generator.generateResults({ methods: [{ name: 'demo_get' }, { name: 'demo_set' }, { name: 'demo_undocumented' }] }, {
+      facts: { results: { demo_get: { responseText: 'The list.', result: shape }, demo_set: { result: docResults.shapeOf(true) }, demo_undocumented: {} } },
+    });
+    expect(count).toBe(2);
+    expect(interfaceMembers(text, 'RpcDocumentedResultMap')).toEqual([
+      '  demo_get: {',
+      '    name: string;',
+      '    size: number;',
+      '    tags: string[];',
+      '    flags?: {',
+      '      ro: boolean;',
+      '    };',
+      '    extra?: null;',
+      '  }[];',
+      '  demo_set: boolean;',
+    ]);
+    expect(docResults.mergeShapes(docResults.shapeOf(1), docResults.shapeOf('x'))).toEqual({ kind: 'union', of: [{ kind: 'number' }, { kind: 'string' }] });
+  });
+
+  it('types the result of every method whose example response SPDK documents (289 of 292 in v26.01)', () => {
+    const facts = generator.readFacts();
+    const documented = schema.methods.filter((m) => facts.results[m.name]?.result !== undefined).map((m) => m.name).sort();
+    expect(documented).toHaveLength(289);
+    const members = interfaceMembers(generatedResults, 'RpcDocumentedResultMap').filter((line) => /^ {2}\w/.test(line)).map((line) => line.trim().split(':')[0]);
+    expect(members).toEqual(documented);
+    expect(generatedResults).toContain('  bdev_raid_create: boolean;');
+    expect(generatedResults).toMatch(/ {2}bdev_raid_get_bdevs: \{\n {4}name: string;[^]*? {4}base_bdevs_list: \{\n {6}name: string;/);
+  });
+
   it('marks deprecated aliases as @deprecated', () => {
     expect(generated).toMatch(/@deprecated A deprecated alias of `bdev_ftl_create`[^]*?bdev_ftl_load\(/);
   });
@@ -212,6 +320,19 @@ describeWithSchema('gen-rpc-types', () => {
     });
     expect(diagnostics).toEqual([]);
   }, 120_000);
+
+  it('type-checks the JSON-RPC tests against the committed types (test/spdk/rpc.test.ts calls bdev_raid_create as typed)', () => {
+    const configFile = ts.readConfigFile(path.join(repoRoot, 'tsconfig.json'), (file) => ts.sys.readFile(file));
+    const { options } = ts.parseJsonConfigFileContent(configFile.config, ts.sys, repoRoot);
+    const program = ts.createProgram([path.join(repoRoot, 'test/spdk/rpc.test.ts')], { ...options, rootDir: repoRoot, noEmit: true });
+    const diagnostics = ts.getPreEmitDiagnostics(program).map((diagnostic) => {
+      const where = diagnostic.file && diagnostic.start !== undefined
+        ? `${path.relative(repoRoot, diagnostic.file.fileName)}:${diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start).line + 1} `
+        : '';
+      return where + ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
+    });
+    expect(diagnostics).toEqual([]);
+  }, 120_000);
 });
 
 const TYPED_CALLS = `
@@ -221,6 +342,13 @@ export async function typedCalls(client: RpcClient, anyName: string): Promise<un
   const listed: BdevInfo[] = await client.bdev_get_bdevs();
   const viaCall: BdevInfo[] = await client.call('bdev_get_bdevs', { name: 'Malloc0' });
   const created: string = await client.bdev_malloc_create({ num_blocks: 1, block_size: 512 });
+  const raided: boolean = await client.bdev_raid_create({ name: 'Raid0', raid_level: '0', base_bdevs: ['Malloc0', 'Malloc1'], strip_size_kb: 64 });
+  const raids = await client.bdev_raid_get_bdevs({ category: 'all' });
+  const baseNames: string[] = raids.flatMap((raid) => raid.base_bdevs_list.map((base) => base.name));
+  // @ts-expect-error base_bdevs is an array, not the whitespace-separated string the schema describes
+  await client.bdev_raid_create({ name: 'Raid1', raid_level: '0', base_bdevs: 'Malloc0 Malloc1' });
+  // @ts-expect-error a documented result has the fields of SPDK's example, not others
+  raids[0]?.no_such_field;
   const noParams = await client.call('framework_start_init');
   const untyped: unknown = await client.call('bdev_from_the_future', { depth: 1 });
   const dynamic: unknown = await client.call(anyName);
@@ -233,6 +361,6 @@ export async function typedCalls(client: RpcClient, anyName: string): Promise<un
   // @ts-expect-error num_blocks is a number
   await client.bdev_malloc_create({ num_blocks: '1', block_size: 512 });
   await using disposable = await RpcClient.connect('/var/tmp/spdk.sock');
-  return [listed, viaCall, created, noParams, untyped, dynamic, disposable];
+  return [listed, viaCall, created, raided, baseNames, noParams, untyped, dynamic, disposable];
 }
 `;
