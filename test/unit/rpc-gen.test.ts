@@ -47,7 +47,8 @@ beforeAll(() => {
   tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spdk-node-gen-'));
   execFileSync(process.execPath, [generatorPath, sharedSchemaPath, '--out', path.join(tempDir, 'methods.generated.ts')], { stdio: 'pipe' });
   generated = fs.readFileSync(path.join(tempDir, 'methods.generated.ts'), 'utf8');
-  generatedResults = fs.readFileSync(path.join(tempDir, 'results.generated.ts'), 'utf8');
+  const resultsPath = path.join(tempDir, 'results.generated.ts');
+  generatedResults = fs.existsSync(resultsPath) ? fs.readFileSync(resultsPath, 'utf8') : '';
   schema = JSON.parse(fs.readFileSync(sharedSchemaPath, 'utf8')) as Schema;
 });
 
