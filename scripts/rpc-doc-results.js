@@ -46,7 +46,9 @@ function readDoc(docPath) {
     if (!heading || heading[1] !== heading[2]) continue;
     const entry = { description: firstParagraph(section) };
     const response = /#### Response\s*\n([\s\S]*?)(?=\n#{2,4} |$)/.exec(section);
-    if (response) entry.responseText = response[1].trim().split(/\n\s*\n/)[0].replace(/\s*\n\s*/g, ' ');
+    // The prose that opens the section, not a table or code block.
+    const prose = response && response[1].trim().split(/\n\s*\n/)[0];
+    if (prose && !/^\s*(\||~~~|Name\s*\|)|\n\s*[-|]{3}/.test(prose)) entry.responseText = prose.replace(/\s*\n\s*/g, ' ');
     // Every example response of the section; most show the JSON-RPC envelope, some the bare result.
     for (const example of section.matchAll(/Example response:?\s*\n+~~~(?:json)?\n([\s\S]*?)\n~~~/g)) {
       let parsed;

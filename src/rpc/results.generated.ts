@@ -340,15 +340,7 @@ export interface RpcDocumentedResultMap {
     };
     driver_specific: Record<string, unknown>;
   }[];
-  /**
-   * Name        | Type   | Description ------------ | ------ |
-   * ------------------------------------- histogram   |        | Base64 encoded histogram
-   * granularity |        | Granularity of the histogram buckets min_range   |        | Minimal
-   * range tracked in histogram max_range   |        | Maximal range tracked in histogram tsc_rate  
-   * |        | Ticks per second
-   *
-   * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_bdev_get_histogram
-   */
+  /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_bdev_get_histogram */
   bdev_get_histogram: {
     histogram: string;
     granularity: number;
@@ -710,15 +702,7 @@ export interface RpcDocumentedResultMap {
    * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_reset_controller
    */
   bdev_nvme_reset_controller: boolean;
-  /**
-   * Name     | Type   | Description --------- | ------ |
-   * ------------------------------------------------------------------------ cpl      | string |
-   * NVMe completion queue entry, encoded by base64 urlsafe data     | string | Data transferred
-   * from controller to host, encoded by base64 urlsafe metadata | string | Metadata transferred
-   * from controller to host, encoded by base64 urlsafe
-   *
-   * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_send_cmd
-   */
+  /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_send_cmd */
   bdev_nvme_send_cmd: {
     cpl: string;
     data: string;
@@ -1245,15 +1229,7 @@ export interface RpcDocumentedResultMap {
       }[];
     }[];
   };
-  /**
-   * Name               | Type   | Description ------------------- | ------ |
-   * ----------------------------------------------- scheduler_name     |        | Current scheduler
-   * name scheduler_period   |        | Currently set scheduler period in microseconds governor_name
-   * |        | Governor name scheduling_core    |        | Current scheduling core
-   * isolated_core_mask |        | Current isolated core mask of scheduler
-   *
-   * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_framework_get_scheduler
-   */
+  /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_framework_get_scheduler */
   framework_get_scheduler: {
     scheduler_name: string;
     scheduler_period: number;
@@ -1272,10 +1248,6 @@ export interface RpcDocumentedResultMap {
     depends_on: string[];
   }[];
   /**
-   * Name    | Type    | Description -------- | ------- |
-   * ----------------------------------------------- enabled | boolean | The current state of
-   * context switch monitoring
-   *
    * From the example response of
    * https://spdk.io/doc/jsonrpc.html#rpc_framework_monitor_context_switch
    */
@@ -1393,14 +1365,7 @@ export interface RpcDocumentedResultMap {
     target_addr: string;
     id: number;
   }[];
-  /**
-   * Name        | Type   | Description ------------ | ------ |
-   * ------------------------------------- histogram   |        | Base64 encoded histogram
-   * granularity |        | Granularity of the histogram buckets tsc_rate    |        | Ticks per
-   * second
-   *
-   * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_iscsi_get_histogram
-   */
+  /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_iscsi_get_histogram */
   iscsi_get_histogram: {
     histogram: string;
     tsc_rate: number;
@@ -1788,13 +1753,7 @@ export interface RpcDocumentedResultMap {
     id: number;
     device_name: string;
   }[];
-  /**
-   * Name      | Type   | Description ---------- | ------ |
-   * ------------------------------------------------------- impl_name | string | The name of the
-   * current default socket implementation.
-   *
-   * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_sock_get_default_impl
-   */
+  /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_sock_get_default_impl */
   sock_get_default_impl: {
     impl_name: string;
   };
@@ -1815,21 +1774,9 @@ export interface RpcDocumentedResultMap {
     tls_version: number;
     enable_ktls: boolean;
   };
-  /**
-   * Name   | Type    | Description ------- | ------- |
-   * ---------------------------------------------------- result | boolean | True if socket layer
-   * options were set successfully.
-   *
-   * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_sock_impl_set_options
-   */
+  /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_sock_impl_set_options */
   sock_impl_set_options: boolean;
-  /**
-   * Name   | Type    | Description ------- | ------- |
-   * --------------------------------------------------------------------- result | boolean | True
-   * if the default socket layer configuration was set successfully.
-   *
-   * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_sock_set_default_impl
-   */
+  /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_sock_set_default_impl */
   sock_set_default_impl: boolean;
   /**
    * The response is the version number including major version number, minor version number, patch
@@ -1983,30 +1930,11 @@ export interface RpcDocumentedResultMap {
   };
   /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_trace_set_tpoint_mask */
   trace_set_tpoint_mask: boolean;
-  /**
-   * Name   | Type    | Description ------- | ------- |
-   * ------------------------------------------------------------------- result | boolean | True if
-   * ublk target initialization is successful; False if failed.
-   *
-   * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_ublk_create_target
-   */
+  /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_ublk_create_target */
   ublk_create_target: boolean;
-  /**
-   * Name   | Type    | Description ------- | ------- |
-   * ---------------------------------------------------------------- result | boolean | True if
-   * ublk target destruction is successful; False if failed.
-   *
-   * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_ublk_destroy_target
-   */
+  /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_ublk_destroy_target */
   ublk_destroy_target: boolean;
-  /**
-   * Name        | Type   | Description ------------ | ------ | -------------- ublk_device | string
-   * | path to the ublk device node id          | int    | device id queue_depth | int    | queue
-   * depth supported for each queue num_queues  | int    | number of queues supported by the ublk
-   * device bdev_name   | string | name of the bdev backing the ublk device
-   *
-   * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_ublk_get_disks
-   */
+  /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_ublk_get_disks */
   ublk_get_disks: {
     ublk_device: string;
     id: number;
@@ -2014,27 +1942,11 @@ export interface RpcDocumentedResultMap {
     num_queues: number;
     bdev_name: string;
   }[];
-  /**
-   * Name   | Type   | Description ------- | ------ | --------------- result | int    | UBLK device
-   * ID
-   *
-   * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_ublk_recover_disk
-   */
+  /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_ublk_recover_disk */
   ublk_recover_disk: number;
-  /**
-   * Name   | Type   | Description ------- | ------ | --------------- result | int    | UBLK device
-   * ID
-   *
-   * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_ublk_start_disk
-   */
+  /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_ublk_start_disk */
   ublk_start_disk: number;
-  /**
-   * Name   | Type    | Description ------- | ------- |
-   * -------------------------------------------------------------- result | boolean | True if UBLK
-   * device is deleted successfully; False if failed.
-   *
-   * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_ublk_stop_disk
-   */
+  /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_ublk_stop_disk */
   ublk_stop_disk: boolean;
   /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_vfu_tgt_set_base_path */
   vfu_tgt_set_base_path: boolean;
