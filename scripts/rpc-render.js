@@ -13,7 +13,7 @@ function commentText(text) {
   return String(text)
     .replace(/\*\//g, '*\\/')
     .replace(/@ref\s+(?:rpc_)?([\w.]+)/g, '`$1`')
-    .replace(/@/g, '\\@')
+    .replace(/@(?=\w)/g, '\\@')
     .replace(/\s*\n\s*/g, ' ')
     .trim();
 }

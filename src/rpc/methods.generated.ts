@@ -5693,7 +5693,7 @@ export abstract class RpcMethods {
   /**
    * Controls interrupt coalescing for specific target. Because `delay_base_us` is used to calculate
    * delay in CPU ticks there is no hardcoded limit for this parameter. Only limitation is that
-   * final delay in CPU ticks might not overflow 32 bit unsigned integer (which is more than 1s \@
+   * final delay in CPU ticks might not overflow 32 bit unsigned integer (which is more than 1s @
    * 4GHz CPU). In real scenarios `delay_base_us` should be much lower than 150us. To disable
    * coalescing set `delay_base_us` to 0.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vhost_controller_set_coalescing
