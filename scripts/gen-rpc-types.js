@@ -434,7 +434,8 @@ function generateResults(schema, info = {}) {
   ];
   for (const name of names) {
     const doc = docs[name];
-    out.push(...docComment([doc.responseText, `From the example response of ${DOC_BASE}#rpc_${name}`], '  '));
+    const corrections = (doc.corrections || []).map((why) => `Corrected from the example: ${why}.`);
+    out.push(...docComment([doc.responseText, `From the example response of ${DOC_BASE}#rpc_${name}`, ...corrections], '  '));
     out.push(`  ${name}: ${renderShape(doc.result, {}, '  ')};`);
   }
   out.push('}', '');

@@ -10,6 +10,70 @@ const path = require('node:path');
 
 const DOC_CANDIDATES = ['doc/jsonrpc.md', 'doc/jsonrpc.md.jinja2'];
 
+/**
+ * Where an example misleads, read against the C code that writes the result (named in `why`):
+ * `optional` marks fields SPDK writes only sometimes, `element` takes the one element of an array the
+ * example wraps around the real result, `opaque` leaves an object untyped (its shape varies by
+ * entry), `map` turns the fields other than `keep` into an index signature (member names are data,
+ * e.g. tracepoint group names). `path` is '' for the result, `[]` for array elements, `.name` for a
+ * field. test/spdk/rpc.test.ts checks these results against a running SPDK.
+ */
+const RESULT_CORRECTIONS = [
+  { method: 'accel_get_opc_assignments', path: '', op: 'element', why: 'lib/accel/accel_rpc.c rpc_accel_get_opc_assignments writes one object, not an array' },
+  { method: 'framework_get_config', path: '[]', op: 'optional', fields: ['params'], why: 'a config entry has "params" only when its method takes some' },
+  { method: 'framework_get_config', path: '[].params', op: 'opaque', why: 'each entry holds the params of its own method' },
+  { method: 'framework_get_scheduler', path: '', op: 'optional', fields: ['governor_name'], why: 'lib/event/app_rpc.c writes it only when a governor is set' },
+  { method: 'framework_get_governor', path: '', op: 'optional', fields: ['governor_name', 'module_specific', 'cores'], why: 'lib/event/app_rpc.c writes them only when a governor is set' },
+  { method: 'iscsi_get_options', path: '', op: 'optional', fields: ['auth_file'], why: 'lib/iscsi/iscsi_subsystem.c writes it only when one is set' },
+  { method: 'trace_get_tpoint_group_mask', path: '', op: 'map', keep: ['tpoint_group_mask'], why: 'lib/trace/trace_rpc.c writes one member per registered tracepoint group, named after the group' },
+];
+
+/** Applies one correction to a shape (returns the new shape); throws when its path is not there. */
+function correct(shape, correction) {
+  const steps = correction.path.match(/\[\]|\.[^.[]+/g) || [];
+  const apply = (node, rest) => {
+    if (!node) throw new Error(`${correction.method}: nothing at "${correction.path}" to correct`);
+    if (rest.length > 0) {
+      const [step, ...tail] = rest;
+      if (step === '[]' && node.kind === 'array') return { ...node, element: apply(node.element, tail) };
+      const name = step.slice(1);
+      if (step !== '[]' && node.kind === 'object' && node.fields && node.fields[name]) {
+        return { ...node, fields: { ...node.fields, [name]: { ...node.fields[name], type: apply(node.fields[name].type, tail) } } };
+      }
+      throw new Error(`${correction.method}: nothing at "${correction.path}" to correct`);
+    }
+    switch (correction.op) {
+      case 'element':
+        if (node.kind !== 'array') throw new Error(`${correction.method}: "${correction.path}" is not an array`);
+        return node.element;
+      case 'opaque':
+        return { kind: 'object' };
+      case 'optional': {
+        const fields = { ...node.fields };
+        for (const name of correction.fields) {
+          if (!fields[name]) throw new Error(`${correction.method}: no field "${name}" at "${correction.path}"`);
+          fields[name] = { ...fields[name], optional: true };
+        }
+        return { ...node, fields };
+      }
+      case 'map': {
+        const kept = {};
+        let value = { kind: 'never' };
+        for (const [name, field] of Object.entries(node.fields || {})) {
+          if (correction.keep.includes(name)) kept[name] = field;
+          else value = mergeShapes(value, field.type);
+        }
+        // TypeScript wants the named members to fit the index signature too.
+        for (const field of Object.values(kept)) value = mergeShapes(value, field.type);
+        return { kind: 'object', fields: kept, index: value };
+      }
+      default:
+        throw new Error(`${correction.method}: unknown correction ${correction.op}`);
+    }
+  };
+  return apply(shape, steps);
+}
+
 function findDoc(spdkDir) {
   for (const candidate of DOC_CANDIDATES) {
     const full = path.join(spdkDir, candidate);
@@ -129,11 +193,17 @@ function readResultFacts(spdkDir) {
     const fact = {};
     if (entry.description) fact.description = entry.description;
     if (entry.responseText) fact.responseText = entry.responseText;
-    if (entry.examples) fact.result = entry.examples.map(shapeOf).reduce((a, b) => mergeShapes(a, b), { kind: 'never' });
+    if (entry.examples) {
+      fact.result = entry.examples.map(shapeOf).reduce((a, b) => mergeShapes(a, b), { kind: 'never' });
+      for (const correction of RESULT_CORRECTIONS.filter((c) => c.method === method)) {
+        fact.result = correct(fact.result, correction);
+        fact.corrections = [...(fact.corrections || []), correction.why];
+      }
+    }
     if (entry.exampleErrors) fact.exampleErrors = entry.exampleErrors;
     facts[method] = fact;
   }
   return { doc: path.relative(spdkDir, docPath).split(path.sep).join('/'), methods: facts };
 }
 
-module.exports = { readDoc, readResultFacts, shapeOf, mergeShapes, renderTemplateJson, findDoc };
+module.exports = { RESULT_CORRECTIONS, correct, readDoc, readResultFacts, shapeOf, mergeShapes, renderTemplateJson, findDoc };

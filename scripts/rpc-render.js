@@ -73,9 +73,11 @@ function renderShape(shape, options = {}, indent = '') {
       const named = nameObject(shape);
       if (named) return named;
       const fields = Object.entries(shape.fields || {});
+      if (shape.index && fields.length === 0) return `Record<string, ${renderShape(shape.index, options, indent)}>`;
       if (fields.length === 0) return 'Record<string, unknown>';
       const inner = `${indent}  `;
       const lines = fields.map(([name, field]) => `${inner}${propertyKey(name)}${field.optional ? '?' : ''}: ${renderShape(field.type, options, inner)};`);
+      if (shape.index) lines.push(`${inner}[name: string]: ${renderShape(shape.index, options, inner)};`);
       return `{\n${lines.join('\n')}\n${indent}}`;
     }
     default:

@@ -32,7 +32,12 @@ export interface RpcDocumentedResultMap {
     module: string;
     "supported ops": string[];
   }[];
-  /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_accel_get_opc_assignments */
+  /**
+   * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_accel_get_opc_assignments
+   *
+   * Corrected from the example: lib/accel/accel_rpc.c rpc_accel_get_opc_assignments writes one
+   * object, not an array.
+   */
   accel_get_opc_assignments: {
     copy: string;
     fill: string;
@@ -42,7 +47,7 @@ export interface RpcDocumentedResultMap {
     copy_crc32c: string;
     compress: string;
     decompress: string;
-  }[];
+  };
   /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_accel_get_stats */
   accel_get_stats: {
     sequence_executed: number;
@@ -1167,19 +1172,13 @@ export interface RpcDocumentedResultMap {
    * empty.
    *
    * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_framework_get_config
+   *
+   * Corrected from the example: a config entry has "params" only when its method takes some.
+   *
+   * Corrected from the example: each entry holds the params of its own method.
    */
   framework_get_config: {
-    params: {
-      base_bdev?: string;
-      split_size_mb?: number;
-      split_count?: number;
-      trtype?: string;
-      name?: string;
-      traddr?: string;
-      block_size?: number;
-      num_blocks?: number;
-      uuid?: string;
-    };
+    params?: Record<string, unknown>;
     method: string;
   }[];
   /**
@@ -1187,13 +1186,15 @@ export interface RpcDocumentedResultMap {
    * cpu cores.
    *
    * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_framework_get_governor
+   *
+   * Corrected from the example: lib/event/app_rpc.c writes them only when a governor is set.
    */
   framework_get_governor: {
-    governor_name: string;
-    module_specific: {
+    governor_name?: string;
+    module_specific?: {
       env: string;
     };
-    cores: {
+    cores?: {
       lcore_id: number;
       available_frequencies: number[];
       current_frequency: number;
@@ -1229,11 +1230,15 @@ export interface RpcDocumentedResultMap {
       }[];
     }[];
   };
-  /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_framework_get_scheduler */
+  /**
+   * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_framework_get_scheduler
+   *
+   * Corrected from the example: lib/event/app_rpc.c writes it only when a governor is set.
+   */
   framework_get_scheduler: {
     scheduler_name: string;
     scheduler_period: number;
-    governor_name: string;
+    governor_name?: string;
     scheduling_core: number;
     isolated_core_mask: string;
   };
@@ -1381,7 +1386,11 @@ export interface RpcDocumentedResultMap {
     tag: number;
     netmasks: string[];
   }[];
-  /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_iscsi_get_options */
+  /**
+   * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_iscsi_get_options
+   *
+   * Corrected from the example: lib/iscsi/iscsi_subsystem.c writes it only when one is set.
+   */
   iscsi_get_options: {
     allow_duplicated_isid: boolean;
     default_time2retain: number;
@@ -1396,7 +1405,7 @@ export interface RpcDocumentedResultMap {
     nop_timeout: number;
     max_sessions: number;
     error_recovery_level: number;
-    auth_file: string;
+    auth_file?: string;
     disable_chap: boolean;
     default_time2wait: number;
     require_chap: boolean;
@@ -1904,29 +1913,16 @@ export interface RpcDocumentedResultMap {
   };
   /**
    * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_trace_get_tpoint_group_mask
+   *
+   * Corrected from the example: lib/trace/trace_rpc.c writes one member per registered tracepoint
+   * group, named after the group.
    */
   trace_get_tpoint_group_mask: {
     tpoint_group_mask: string;
-    iscsi_conn: {
+    [name: string]: {
       enabled: boolean;
       mask: string;
-    };
-    scsi: {
-      enabled: boolean;
-      mask: string;
-    };
-    bdev: {
-      enabled: boolean;
-      mask: string;
-    };
-    nvmf_tcp: {
-      enabled: boolean;
-      mask: string;
-    };
-    ftl: {
-      enabled: boolean;
-      mask: string;
-    };
+    } | string;
   };
   /** From the example response of https://spdk.io/doc/jsonrpc.html#rpc_trace_set_tpoint_mask */
   trace_set_tpoint_mask: boolean;

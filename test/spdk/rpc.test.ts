@@ -1,13 +1,48 @@
 // The JSON-RPC management surface against a real SPDK: in-process (spdk.rpc) and another
 // process (RpcClient.connect).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RpcClient, RpcError, Spdk, type RpcTypes } from '../../src';
 import { describeSpdk } from './support';
+
+/** A result shape from scripts/rpc-facts.json, the source of src/rpc/results.generated.ts. */
+interface ResultShape {
+  kind: string;
+  element?: ResultShape;
+  fields?: Record<string, { optional: boolean; type: ResultShape }>;
+  index?: ResultShape;
+  of?: ResultShape[];
+}
+const documentedResults = (JSON.parse(readFileSync(join(__dirname, '../../scripts/rpc-facts.json'), 'utf8')) as {
+  results: Record<string, { result?: ResultShape }>;
+}).results;
+
+/** Where a JSON value departs from a documented result shape: missing required fields, other kinds. */
+function departures(shape: ResultShape, value: unknown, where: string): string[] {
+  const kinds = shape.kind === 'union' ? (shape.of ?? []).map((member) => member.kind) : [shape.kind];
+  const actual = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  if (kinds.includes('never') || kinds.includes('any')) return [];
+  if (!kinds.includes(actual)) return [`${where}: ${kinds.join(' | ')} expected, got ${actual}`];
+  const matched = shape.kind === 'union' ? shape.of!.find((member) => member.kind === actual)! : shape;
+  if (Array.isArray(value)) return value.flatMap((item, i) => departures(matched.element!, item, `${where}[${i}]`));
+  if (actual !== 'object') return [];
+  const object = value as Record<string, unknown>;
+  const found: string[] = [];
+  for (const [name, field] of Object.entries(matched.fields ?? {})) {
+    if (name in object) found.push(...departures(field.type, object[name], `${where}.${name}`));
+    else if (!field.optional) found.push(`${where}.${name}: missing`);
+  }
+  if (matched.index) {
+    for (const name of Object.keys(object).filter((key) => !(key in (matched.fields ?? {})))) {
+      found.push(...departures(matched.index, object[name], `${where}.${name}`));
+    }
+  }
+  return found;
+}
 
 describeSpdk('JSON-RPC', () => {
   let spdk: Spdk;
@@ -69,6 +104,26 @@ describeSpdk('JSON-RPC', () => {
     expect(refused).toMatchObject({ code: -32700, method: 'bdev_raid_create' });
     expect(await spdk.rpc.bdev_raid_delete({ name: 'RpcRaid0' })).toBe(true);
     for (const name of params.base_bdevs) await spdk.rpc.bdev_malloc_delete({ name });
+  });
+
+  it('answers the getters whose result types come from SPDK\'s examples with results of those types', async () => {
+    // Methods without a hand-written result type that need no setup; each result is checked against
+    // the shape the generated type was rendered from (required fields present, kinds as typed).
+    await spdk.rpc.bdev_malloc_create({ name: 'Shaped', num_blocks: 256, block_size: 512 });
+    const calls: Array<[string, object?]> = [
+      ['accel_get_module_info'], ['accel_get_opc_assignments'], ['accel_get_stats'], ['framework_get_config', { name: 'bdev' }],
+      ['framework_get_governor'], ['framework_get_scheduler'], ['iobuf_get_stats'], ['iscsi_get_options'], ['keyring_get_keys'],
+      ['log_get_flags'], ['log_get_level'], ['log_get_print_level'], ['nvmf_get_stats'], ['sock_get_default_impl'],
+      ['sock_impl_get_options', { impl_name: 'posix' }], ['thread_get_io_channels'], ['trace_get_info'], ['trace_get_tpoint_group_mask'],
+    ];
+    const found: string[] = [];
+    for (const [method, params] of calls) {
+      const shape = documentedResults[method]?.result;
+      expect(shape, method).toBeDefined();
+      found.push(...departures(shape!, await spdk.rpc.call(method, params), method));
+    }
+    expect(found).toEqual([]);
+    await spdk.rpc.bdev_malloc_delete({ name: 'Shaped' });
   });
 
   it('fails I/O on an open bdev that RPC deletes with ENODEV, without a crash', async () => {
