@@ -31,6 +31,7 @@ interface Generator {
 interface DocResults {
   shapeOf(value: unknown): unknown;
   mergeShapes(a: unknown, b: unknown): unknown;
+  correct(shape: unknown, correction: { method: string; path: string; op: string; fields?: string[]; keep?: string[] }): unknown;
 }
 const load = createRequire(__filename);
 const generator = load(generatorPath) as Generator;
@@ -224,6 +225,39 @@ describeWithSchema('gen-rpc-types', () => {
       '  demo_set: boolean;',
     ]);
     expect(docResults.mergeShapes(docResults.shapeOf(1), docResults.shapeOf('x'))).toEqual({ kind: 'union', of: [{ kind: 'number' }, { kind: 'string' }] });
+  });
+
+  it('corrects example shapes where the example misleads: element, optional, opaque, map', () => {
+    const example = docResults.shapeOf([{ mask: '0x1', bdev: { enabled: true }, nvmf: { enabled: false }, config: [{ method: 'a', params: { x: 1 } }] }]);
+    let shape = docResults.correct(example, { method: 'demo', path: '', op: 'element' });
+    shape = docResults.correct(shape, { method: 'demo', path: '.config[]', op: 'optional', fields: ['params'] });
+    shape = docResults.correct(shape, { method: 'demo', path: '.config[].params', op: 'opaque' });
+    const mapped = docResults.correct(docResults.shapeOf({ mask: '0x1', bdev: { enabled: true }, nvmf: { enabled: false } }), { method: 'demo', path: '', op: 'map', keep: ['mask'] });
+    const { text } = generator.generateResults({ methods: [{ name: 'demo_get' }, { name: 'demo_map' }] }, {
+      facts: { results: { demo_get: { result: shape }, demo_map: { result: mapped } } },
+    });
+    expect(interfaceMembers(text, 'RpcDocumentedResultMap')).toEqual([
+      '  demo_get: {',
+      '    mask: string;',
+      '    bdev: {',
+      '      enabled: boolean;',
+      '    };',
+      '    nvmf: {',
+      '      enabled: boolean;',
+      '    };',
+      '    config: {',
+      '      method: string;',
+      '      params?: Record<string, unknown>;',
+      '    }[];',
+      '  };',
+      '  demo_map: {',
+      '    mask: string;',
+      '    [name: string]: {',
+      '      enabled: boolean;',
+      '    } | string;',
+      '  };',
+    ]);
+    expect(() => docResults.correct(example, { method: 'demo', path: '.nothing', op: 'opaque' })).toThrow(/nothing at "\.nothing"/);
   });
 
   it('types the result of every method whose example response SPDK documents (289 of 292 in v26.01)', () => {
