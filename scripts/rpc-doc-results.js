@@ -25,6 +25,7 @@ const RESULT_CORRECTIONS = [
   { method: 'framework_get_scheduler', path: '', op: 'optional', fields: ['governor_name'], why: 'lib/event/app_rpc.c writes it only when a governor is set' },
   { method: 'framework_get_governor', path: '', op: 'optional', fields: ['governor_name', 'module_specific', 'cores'], why: 'lib/event/app_rpc.c writes them only when a governor is set' },
   { method: 'iscsi_get_options', path: '', op: 'optional', fields: ['auth_file'], why: 'lib/iscsi/iscsi_subsystem.c writes it only when one is set' },
+  { method: 'nvmf_get_stats', path: '.poll_groups[].transports[]', op: 'optional', fields: ['pending_data_buffer', 'devices'], why: 'the example shows RDMA\'s statistics (lib/nvmf/rdma.c nvmf_rdma_poll_group_dump_stat); other transports write their own' },
   { method: 'trace_get_tpoint_group_mask', path: '', op: 'map', keep: ['tpoint_group_mask'], why: 'lib/trace/trace_rpc.c writes one member per registered tracepoint group, named after the group' },
 ];
 

@@ -1605,6 +1605,9 @@ export interface RpcDocumentedResultMap {
    * `current_io_qpairs` are showing the current number.
    *
    * From the example response of https://spdk.io/doc/jsonrpc.html#rpc_nvmf_get_stats
+   *
+   * Corrected from the example: the example shows RDMA's statistics (lib/nvmf/rdma.c
+   * nvmf_rdma_poll_group_dump_stat); other transports write their own.
    */
   nvmf_get_stats: {
     tick_rate: number;
@@ -1617,8 +1620,8 @@ export interface RpcDocumentedResultMap {
       pending_bdev_io: number;
       transports: {
         trtype: string;
-        pending_data_buffer: number;
-        devices: {
+        pending_data_buffer?: number;
+        devices?: {
           name: string;
           polls: number;
           completions: number;

@@ -109,8 +109,20 @@ describeSpdk('JSON-RPC', () => {
   it('answers the getters whose result types come from SPDK\'s examples with results of those types', async () => {
     // Methods without a hand-written result type that need no setup; each result is checked against
     // the shape the generated type was rendered from (required fields present, kinds as typed).
+    const nqn = 'nqn.2016-06.io.spdk:shaped';
     await spdk.rpc.bdev_malloc_create({ name: 'Shaped', num_blocks: 256, block_size: 512 });
+    await spdk.rpc.bdev_malloc_create({ name: 'ShapedStore', num_blocks: 16384, block_size: 512 });
+    await spdk.rpc.bdev_lvol_create_lvstore({ bdev_name: 'ShapedStore', lvs_name: 'shaped_lvs', cluster_sz: 1 << 20 });
+    await spdk.rpc.bdev_lvol_create({ lvol_name: 'shaped_lv', size_in_mib: 1, lvs_name: 'shaped_lvs' });
+    await spdk.rpc.bdev_enable_histogram({ name: 'Shaped', enable: true });
+    await spdk.rpc.nvmf_create_transport({ trtype: 'TCP' });
+    await spdk.rpc.nvmf_create_subsystem({ nqn, allow_any_host: true });
+    await spdk.rpc.nvmf_subsystem_add_ns({ nqn, namespace: { bdev_name: 'Shaped' } });
+    await spdk.rpc.iscsi_create_initiator_group({ tag: 2, initiators: ['ANY'], netmasks: ['ANY'] });
+    await spdk.rpc.iscsi_create_auth_group({ tag: 3, secrets: [{ user: 'user', secret: 'secretsecret' }] });
     const calls: Array<[string, object?]> = [
+      ['bdev_get_histogram', { name: 'Shaped' }], ['bdev_lvol_get_lvols'], ['iscsi_get_auth_groups'], ['iscsi_get_initiator_groups'],
+      ['nvmf_subsystem_get_controllers', { nqn }], ['nvmf_subsystem_get_listeners', { nqn }], ['nvmf_subsystem_get_qpairs', { nqn }],
       ['accel_get_module_info'], ['accel_get_opc_assignments'], ['accel_get_stats'], ['framework_get_config', { name: 'bdev' }],
       ['framework_get_governor'], ['framework_get_scheduler'], ['iobuf_get_stats'], ['iscsi_get_options'], ['keyring_get_keys'],
       ['log_get_flags'], ['log_get_level'], ['log_get_print_level'], ['nvmf_get_stats'], ['sock_get_default_impl'],
@@ -123,6 +135,11 @@ describeSpdk('JSON-RPC', () => {
       found.push(...departures(shape!, await spdk.rpc.call(method, params), method));
     }
     expect(found).toEqual([]);
+    await spdk.rpc.nvmf_delete_subsystem({ nqn });
+    await spdk.rpc.iscsi_delete_initiator_group({ tag: 2 });
+    await spdk.rpc.iscsi_delete_auth_group({ tag: 3 });
+    await spdk.rpc.bdev_lvol_delete_lvstore({ lvs_name: 'shaped_lvs' });
+    await spdk.rpc.bdev_malloc_delete({ name: 'ShapedStore' });
     await spdk.rpc.bdev_malloc_delete({ name: 'Shaped' });
   });
 
