@@ -28,11 +28,11 @@ export function pack(): Packed {
  * A scratch project with the tarball installed as a dependency. `scripts: false` skips install
  * scripts (the addon is then not built); true runs them as `npm install` would.
  */
-export function installInScratchProject(tarball: string, options: { scripts: boolean }): string {
+export function installInScratchProject(tarball: string, options: { scripts: boolean; env?: NodeJS.ProcessEnv }): string {
   const project = mkdtempSync(join(tmpdir(), 'spdk-node-consumer-'));
   writeFileSync(join(project, 'package.json'), '{"name":"consumer","version":"1.0.0","private":true}\n');
   const args = ['install', '--no-audit', '--no-fund', '--no-package-lock', ...(options.scripts ? ['--foreground-scripts'] : ['--ignore-scripts']), tarball];
-  const result = spawnSync('npm', args, { cwd: project, encoding: 'utf8', timeout: 600_000 });
+  const result = spawnSync('npm', args, { cwd: project, encoding: 'utf8', timeout: 600_000, env: options.env ?? process.env });
   if (result.status !== 0) throw new Error(`npm install ${tarball} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
   return project;
 }
