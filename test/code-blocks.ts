@@ -5,7 +5,9 @@
 // A block may be preceded by an HTML comment naming what it needs, which the rendered page does not
 // show (say it in the text too):
 //
-//   <!-- example: needs-pcie -->        a local PCIe NVMe SSD: run only with SPDK_NODE_TEST_PCIE=1
+//   <!-- example: needs-pcie -->        a local PCIe NVMe SSD: run only with SPDK_NODE_TEST_PCIE=1,
+//                                       or =ADDR (e.g. 0000:00:05.0), which each such block or
+//                                       example also gets as its first argument
 //   <!-- example: needs-root -->        root: run only as root
 //   <!-- example: needs-node-22 -->     Node.js 22 or newer: run only there
 //   <!-- example: needs-ts-5.2 -->      TypeScript 5.2 or newer: type-checked only there
@@ -97,7 +99,7 @@ export function markdownFiles(): string[] {
 
 /**
  * The files in examples/, each as one block. Their tags are in a `// example: needs-pcie` line
- * among the file's leading comments.
+ * among the file's comment lines (`//` at the start of a line).
  */
 export function exampleFiles(): CodeBlock[] {
   const dir = join(repoRoot, 'examples');
@@ -235,8 +237,12 @@ export function packageReference(words: readonly string[]): PackageReference {
   for (const prefix of INSTALLED_PREFIXES) {
     if (program.startsWith(prefix)) return { kind: 'file', path: program.slice(prefix.length), shipped: true };
   }
-  if (/^(\.\/)?[\w.-]+\.(sh|js|mjs)$/.test(program) || /^(\.\/)?(scripts|examples)\//.test(program)) {
-    return { kind: 'file', path: program.replace(/^\.\//, ''), shipped: false };
+  // A relative path is a file of this repository (`./build.sh`, `scripts/hugepages.sh`, `.ci/run`),
+  // except SPDK's own tree (the `spdk` submodule, often not checked out) and home-relative paths.
+  const relativePath = program.startsWith('./') || (program.includes('/') && !/^[/~$]/.test(program));
+  if (relativePath || /^[\w.-]+\.(sh|js|mjs)$/.test(program)) {
+    const path = program.replace(/^\.\//, '');
+    return path.startsWith('spdk/') ? null : { kind: 'file', path, shipped: false };
   }
   return null;
 }

@@ -10,17 +10,24 @@ import { beforeAll, expect, it } from 'vitest';
 import { allBlocks, ensureCompiledLib, repoRoot, unmetNeed, type CodeBlock } from '../code-blocks';
 import { describeSpdk } from './support';
 
+/**
+ * SPDK_NODE_TEST_PCIE=1 runs the blocks tagged needs-pcie too; SPDK_NODE_TEST_PCIE=0000:00:05.0
+ * (a controller whose data may be overwritten) also passes that address to each as its argument.
+ */
+const pcieSetting = process.env['SPDK_NODE_TEST_PCIE'] ?? '';
+const pcieArgs = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i.test(pcieSetting) ? [pcieSetting] : [];
 const here = {
   node: process.versions.node,
   typescript: '0', // not used for JavaScript
-  pcie: process.env['SPDK_NODE_TEST_PCIE'] !== undefined && process.env['SPDK_NODE_TEST_PCIE'] !== '',
+  pcie: pcieSetting !== '' && pcieSetting !== '0',
   root: process.getuid?.() === 0,
 };
 const runnable = allBlocks().filter((b) => (b.language === 'js' || b.language === 'mjs') && !b.tags.includes('not-checked'));
 
 /** Runs `file` with node in `cwd`; the result as text for the assertion message. */
-function run(file: string, cwd: string): { status: number | null; output: string } {
-  const child = spawnSync(process.execPath, [file], { cwd, encoding: 'utf8', timeout: 90_000, killSignal: 'SIGKILL' });
+function run(file: string, cwd: string, block: CodeBlock): { status: number | null; output: string } {
+  const args = block.tags.includes('needs-pcie') ? pcieArgs : [];
+  const child = spawnSync(process.execPath, [file, ...args], { cwd, encoding: 'utf8', timeout: 90_000, killSignal: 'SIGKILL' });
   return { status: child.status, output: `signal ${child.signal ?? 'none'}\n--- stdout\n${child.stdout}\n--- stderr\n${child.stderr}` };
 }
 
@@ -44,7 +51,7 @@ describeSpdk('README and examples/ JavaScript, run as shown', () => {
     (reason === null ? it : it.skip)(`${block.where} exits 0${reason === null ? '' : ` [skipped: ${reason}]`}`, () => {
       const file = `block-${i}.${block.language === 'mjs' ? 'mjs' : 'js'}`;
       writeFileSync(join(project, file), block.code);
-      const result = run(file, project);
+      const result = run(file, project, block);
       expect(result.status, result.output).toBe(0);
     });
   });
@@ -52,7 +59,7 @@ describeSpdk('README and examples/ JavaScript, run as shown', () => {
   for (const block of runnable.filter((b) => b.where.startsWith('examples/'))) {
     const reason = unmetNeed(block, here);
     (reason === null ? it : it.skip)(`node ${block.where} in the clone exits 0${reason === null ? '' : ` [skipped: ${reason}]`}`, () => {
-      const result = run(block.where, repoRoot);
+      const result = run(block.where, repoRoot, block);
       expect(result.status, result.output).toBe(0);
     });
   }

@@ -67,6 +67,9 @@ describe('the extractor', () => {
     expect(packageReference(['./build.sh', '--lean'])).toEqual({ kind: 'file', path: 'build.sh', shipped: false });
     expect(packageReference(['node_modules/spdk-node/build.sh'])).toEqual({ kind: 'file', path: 'build.sh', shipped: true });
     expect(packageReference(['node', 'examples/bdev-io.js'])).toEqual({ kind: 'file', path: 'examples/bdev-io.js', shipped: false });
+    expect(packageReference(['.ci/run'])).toEqual({ kind: 'file', path: '.ci/run', shipped: false });
+    expect(packageReference(['spdk/scripts/setup.sh'])).toBeNull(); // SPDK's own, in the submodule
+    expect(packageReference(['/usr/local/libexec/spdk-node/spdk_tgt'])).toBeNull();
     expect(packageReference(['git', 'clone', 'x'])).toBeNull();
   });
 
