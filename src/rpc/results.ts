@@ -365,6 +365,6 @@ export type RpcResult<M extends string> = M extends keyof RpcResultMap
     : unknown;
 
 // Compile-time check that every key above is a method of the schema (catches typos and removals).
-/** @internal Compile-time check that every result type names a real method. */
+/** Compile-time check that every result type names a real method (part of the published types: RpcTypedResultMethod uses it). */
 export type AssertKnownMethods<T extends RpcMethodName> = T;
 export type RpcTypedResultMethod = AssertKnownMethods<keyof RpcResultMap>;
