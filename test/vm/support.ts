@@ -1,0 +1,41 @@
+// Shared by the rig's test files: a describe that boots one VM for the file (or skips, naming why),
+// and guest-side helpers.
+import { afterAll, beforeAll, describe, inject } from 'vitest';
+import { Vm } from './vm';
+
+/**
+ * `describe` with a booted VM: `vm()` inside the tests. Skips visibly, with the reason, where the
+ * rig cannot run.
+ */
+export function describeVm(name: string, body: (vm: () => Vm) => void): void {
+  const reason = inject('vmSkipReason');
+  if (reason) {
+    describe.skip(`${name} [skipped: ${reason}]`, () => body(() => undefined as never));
+    return;
+  }
+  describe(name, () => {
+    let machine: Vm | undefined;
+    beforeAll(async () => {
+      machine = await Vm.boot({ image: inject('vmImage') });
+      console.log(`vm: ${name}: booted ${machine.kernel} in ${(machine.bootMs / 1000).toFixed(1)} s`);
+    });
+    afterAll(async () => {
+      await machine?.close();
+    });
+    body(() => {
+      if (!machine) throw new Error('vm: not booted');
+      return machine;
+    });
+  });
+}
+
+/** Hands a PCI function to a user-space driver in the guest. */
+export async function bindInGuest(vm: Vm, addr: string, driver: 'uio_pci_generic' | 'vfio-pci'): Promise<void> {
+  await vm.sh(
+    `d=/sys/bus/pci/devices/${addr}; echo ${driver} > $d/driver_override; ` +
+      `[ -e $d/driver ] && echo ${addr} > $d/driver/unbind; echo ${addr} > /sys/bus/pci/drivers_probe; ` +
+      `basename $(readlink $d/driver)`,
+  ).then((bound) => {
+    if (bound.trim() !== driver) throw new Error(`vm: ${addr} is bound to ${bound.trim()}, not ${driver}`);
+  });
+}
