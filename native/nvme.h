@@ -56,6 +56,7 @@ class CtrlrState : public AppResource, public std::enable_shared_from_this<Ctrlr
   bool failed = false;     // the admin queue failed: nothing more can be sent; detach it
   bool timed_out = false;  // a command outstanding too long made us fail it
   bool detaching = false;  // detach requested; no new commands or queue pairs
+  bool removed = false;    // the PCIe device was hot-removed (SPDK failed the controller)
 
   // App thread. Takes over an attached controller: polls it, registers it with the runtime
   // (unless `register_with_runtime` is false: SPDK is already stopping).
@@ -74,6 +75,7 @@ class CtrlrState : public AppResource, public std::enable_shared_from_this<Ctrlr
   static int AdminPoll(void* arg);
   static int DetachPoll(void* arg);
   static void OnTimeout(void* arg, spdk_nvme_ctrlr* ctrlr, spdk_nvme_qpair* qpair, uint16_t cid);
+  static void OnRemoved(void* arg, spdk_nvme_ctrlr* ctrlr);
   void Fail();
   void StartDetach();
   void Release();
@@ -143,6 +145,12 @@ void Init(Napi::Env env, Napi::Object exports);
 // Admin completions, keep-alives, connect and detach progress: 1 ms is what bdev_nvme uses for
 // connecting, and plenty for keep-alives of a few seconds.
 constexpr uint64_t kAdminPollUs = 1000;
+// How often SPDK's PCIe hotplug monitor runs while PCIe controllers are held (bdev_nvme's default).
+constexpr uint64_t kHotplugPollUs = 100000;
+
+// App thread. Hot removal of held PCIe controllers (nvme_hotplug.cc); fabrics trids are ignored.
+void WatchForRemoval(const spdk_nvme_transport_id& trid);
+void StopWatching(const spdk_nvme_transport_id& trid);
 
 // Each file's part of the JS surface. The CallbackInfo arguments are documented where defined;
 // the TypeScript layer (src/nvme) checked them.

@@ -39,6 +39,10 @@ void CtrlrState::Attached(spdk_nvme_ctrlr* attached, bool register_with_runtime)
     spdk_nvme_ctrlr_register_timeout_callback(attached, command_timeout_us, command_timeout_us, &CtrlrState::OnTimeout,
                                               nullptr);
   }
+  if (trid.trtype == SPDK_NVME_TRANSPORT_PCIE) {
+    spdk_nvme_ctrlr_set_remove_cb(attached, &CtrlrState::OnRemoved, nullptr);
+    nvme::WatchForRemoval(trid);
+  }
   poller_ = SPDK_POLLER_REGISTER(&CtrlrState::AdminPoll, this, nvme::kAdminPollUs);
   if (register_with_runtime) runtime::Register(this);
 }
@@ -49,6 +53,13 @@ void CtrlrState::Attached(spdk_nvme_ctrlr* attached, bool register_with_runtime)
 void CtrlrState::OnTimeout(void*, spdk_nvme_ctrlr* ctrlr, spdk_nvme_qpair*, uint16_t) {
   auto range = g_attached.equal_range(ctrlr);
   for (auto it = range.first; it != range.second; ++it) it->second->timed_out = true;
+}
+
+// Called by SPDK's hotplug monitor (nvme_hotplug.cc) after it failed the controller: mark it;
+// the admin poller sees the failure and fails the queue pairs.
+void CtrlrState::OnRemoved(void*, spdk_nvme_ctrlr* ctrlr) {
+  auto range = g_attached.equal_range(ctrlr);
+  for (auto it = range.first; it != range.second; ++it) it->second->removed = true;
 }
 
 int CtrlrState::Unusable() const {
@@ -124,6 +135,7 @@ int CtrlrState::DetachPoll(void* arg) {
 }
 
 void CtrlrState::Release() {
+  nvme::StopWatching(trid);
   auto range = g_attached.equal_range(ctrlr);
   for (auto it = range.first; it != range.second; ++it) {
     if (it->second == this) {
