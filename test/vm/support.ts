@@ -39,3 +39,22 @@ export async function bindInGuest(vm: Vm, addr: string, driver: 'uio_pci_generic
     if (bound.trim() !== driver) throw new Error(`vm: ${addr} is bound to ${bound.trim()}, not ${driver}`);
   });
 }
+
+/**
+ * Polls a shell condition in the guest until it holds. If `alongside` (a guest program that should
+ * get there first) ends before, its result is the error.
+ */
+export async function waitInGuest(vm: Vm, condition: string, timeoutMs: number, alongside?: Promise<unknown>): Promise<void> {
+  let ended: unknown;
+  alongside?.then(
+    (r) => (ended = r),
+    (e) => (ended = e),
+  );
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await vm.run(['/bin/sh', '-c', condition])).code === 0) return;
+    if (ended !== undefined) throw new Error(`vm: the guest program ended before \`${condition}\` held: ${JSON.stringify(ended)}`);
+    if (Date.now() > deadline) throw new Error(`vm: \`${condition}\` did not hold within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
