@@ -72,4 +72,4 @@ describeVm('spdk-node devices in a VM', (vm) => {
     await vm().sh(`${CLI} devices unbind --all`);
     for (const c of [CTRL_A, CTRL_B, CTRL_C]) expect(driverOf(await devices(vm()), c.pciAddress)).toBe('nvme');
   });
-});
+}, { iommu: true });

@@ -36,4 +36,26 @@ describeVm('PCIe hot removal and hot add', (vm) => {
     expect(r.namespaces[0].mismatches).toBe(0);
     expect(r.namespaces[0].verifiedBlocks).toBe(r.namespaces[0].plannedBlocks);
   });
+
+  it('a bdev over a removed controller fails its reads in flight and goes away; the other bdev keeps serving', async () => {
+    // The controller came back in the test before; both to user space again.
+    await bindInGuest(vm(), CTRL_A.pciAddress, 'uio_pci_generic');
+    await bindInGuest(vm(), CTRL_B.pciAddress, 'uio_pci_generic');
+    await vm().sh('rm -f /tmp/bdev-hot-remove.ready');
+    const running = vm().node('bdev-hot-remove.js', { removed: CTRL_B.pciAddress, other: CTRL_A.pciAddress });
+    await waitInGuest(vm(), 'test -e /tmp/bdev-hot-remove.ready', 120_000, running);
+    await vm().deviceDel(CTRL_B.id);
+    const r = await running;
+    expect(r, JSON.stringify(r)).not.toHaveProperty('error');
+    expect(r.gone.ok).toBeGreaterThan(0);
+    expect(r.settledAll).toBe(true);
+    expect(r.bdevGone).toBe(true);
+    const failed = Object.values(r.gone.errors as Record<string, number>).reduce((a, b) => a + b, 0);
+    expect(failed).toBeGreaterThan(0);
+    expect(r.gone.ok + failed).toBe(r.gone.submitted);
+    expect(r.afterRemoval).toMatch(/^SpdkError:/);
+    expect(r.kept.bad).toBe(0);
+    expect(r.kept.errors).toEqual({});
+    expect(r.kept.okAfterRemoval).toBeGreaterThan(0);
+  });
 });

@@ -1,13 +1,13 @@
 // Shared by the rig's test files: a describe that boots one VM for the file (or skips, naming why),
 // and guest-side helpers.
 import { afterAll, beforeAll, describe, inject } from 'vitest';
-import { Vm } from './vm';
+import { Vm, type BootOptions } from './vm';
 
 /**
- * `describe` with a booted VM: `vm()` inside the tests. Skips visibly, with the reason, where the
- * rig cannot run.
+ * `describe` with a booted VM (one per file; `boot` picks its options): `vm()` inside the tests.
+ * Skips visibly, with the reason, where the rig cannot run.
  */
-export function describeVm(name: string, body: (vm: () => Vm) => void): void {
+export function describeVm(name: string, body: (vm: () => Vm) => void, boot: Omit<BootOptions, 'image'> = {}): void {
   const reason = inject('vmSkipReason');
   if (reason) {
     describe.skip(`${name} [skipped: ${reason}]`, () => body(() => undefined as never));
@@ -16,7 +16,7 @@ export function describeVm(name: string, body: (vm: () => Vm) => void): void {
   describe(name, () => {
     let machine: Vm | undefined;
     beforeAll(async () => {
-      machine = await Vm.boot({ image: inject('vmImage') });
+      machine = await Vm.boot({ ...boot, image: inject('vmImage') });
       console.log(`vm: ${name}: booted ${machine.kernel} in ${(machine.bootMs / 1000).toFixed(1)} s`);
     });
     afterAll(async () => {

@@ -95,6 +95,12 @@ export interface BootOptions {
   memoryMb?: number;
   hugepagesMb?: number;
   bootTimeoutMs?: number;
+  /**
+   * An emulated IOMMU (intel-iommu, 48-bit addresses), as on a server with VT-d enabled: vfio-pci
+   * with isolation, DPDK in IOVA=VA mode. Without it, as in most cloud VMs: uio_pci_generic and
+   * IOVA=PA. Default false.
+   */
+  iommu?: boolean;
 }
 
 export class Vm {
@@ -124,14 +130,14 @@ export class Vm {
     const qmpSock = join(dir, 'qmp.sock');
     const args = [
       '-machine', 'q35', '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2',
-      '-m', String(opts.memoryMb ?? 3072),
+      '-m', String(opts.memoryMb ?? 4096),
       '-nodefaults', '-no-reboot', '-display', 'none',
-      '-device', 'intel-iommu,intremap=off',
+      ...(opts.iommu ? ['-device', 'intel-iommu,intremap=off,aw-bits=48'] : []),
       '-kernel', join(opts.image, 'vmlinuz'),
       '-append', [
         `root=PARTUUID=${env.root_partuuid}`, 'rw', 'console=ttyS0', 'panic=-1',
-        'init=/sbin/spdk-node-vm-init', 'intel_iommu=on', 'iommu=pt',
-        `hugepages_mb=${opts.hugepagesMb ?? 1024}`,
+        'init=/sbin/spdk-node-vm-init', ...(opts.iommu ? ['intel_iommu=on', 'iommu=pt'] : ['intel_iommu=off']),
+        `hugepages_mb=${opts.hugepagesMb ?? 2048}`,
       ].join(' '),
       '-serial', `file:${join(dir, 'console.log')}`,
       '-qmp', `unix:${qmpSock},server=on,wait=off`,

@@ -5,16 +5,14 @@
 // Reports how every read settled and whether the data read was right. Params: { addr, mode, depth? }.
 'use strict';
 const { Spdk } = require('spdk-node');
-const { main, stamp } = require('./common');
+const { main, stamp, startOptions } = require('./common');
 
 main(async ({ addr, mode, depth = 32 }) => {
-  const spdk = await Spdk.start({
-    memSizeMb: 256,
-    rpcSocket: false,
+  const spdk = await Spdk.start(startOptions({
     config: { subsystems: [{ subsystem: 'bdev', config: [
       { method: 'bdev_nvme_attach_controller', params: { name: 'P', trtype: 'PCIe', traddr: addr } },
     ] }] },
-  });
+  }));
   let stopped = false;
   try {
     const bdev = await spdk.openBdev('Pn1', { write: true });

@@ -3,16 +3,14 @@
 // IoQueue. Params: { addr, name }.
 'use strict';
 const { Spdk } = require('spdk-node');
-const { main, stamp } = require('./common');
+const { main, stamp, startOptions } = require('./common');
 
 main(async ({ addr, name }) => {
-  const spdk = await Spdk.start({
-    memSizeMb: 256,
-    rpcSocket: false,
+  const spdk = await Spdk.start(startOptions({
     config: { subsystems: [{ subsystem: 'bdev', config: [
       { method: 'bdev_nvme_attach_controller', params: { name, trtype: 'PCIe', traddr: addr } },
     ] }] },
-  });
+  }));
   try {
     const bdevs = [];
     for (const info of spdk.bdevs().filter((b) => b.name.startsWith(name))) {

@@ -41,4 +41,9 @@ function driverOf(addr) {
   }
 }
 
-module.exports = { params, finish, main, stamp, driverOf };
+/** Spdk.start options for the guest programs: the full library wants about 1 GiB of hugepages. */
+function startOptions(extra = {}) {
+  return { rpcSocket: false, memSizeMb: 1024, ...extra };
+}
+
+module.exports = { params, finish, main, stamp, driverOf, startOptions };

@@ -6,7 +6,7 @@
 'use strict';
 const fs = require('node:fs');
 const { Spdk } = require('spdk-node');
-const { main, stamp } = require('./common');
+const { main, stamp, startOptions } = require('./common');
 
 async function open(spdk, addr) {
   const ctrlr = await spdk.nvme.connect(`trtype:PCIe traddr:${addr}`);
@@ -16,7 +16,7 @@ async function open(spdk, addr) {
 }
 
 main(async ({ removed, other, depth = 16, timeoutMs = 90_000 }) => {
-  const spdk = await Spdk.start({ memSizeMb: 256, rpcSocket: false });
+  const spdk = await Spdk.start(startOptions());
   try {
     const gone = await open(spdk, removed);
     const kept = await open(spdk, other);

@@ -4,10 +4,10 @@
 // Params: { addr, blocks? }. Prints what it found per namespace.
 'use strict';
 const { Spdk, NvmeError } = require('spdk-node');
-const { main, stamp } = require('./common');
+const { main, stamp, startOptions } = require('./common');
 
 main(async ({ addr, blocks = 64 }) => {
-  const spdk = await Spdk.start({ memSizeMb: 256, rpcSocket: false });
+  const spdk = await Spdk.start(startOptions());
   try {
     const ctrlr = await spdk.nvme.connect(`trtype:PCIe traddr:${addr}`);
     const cdata = ctrlr.data;
