@@ -48,6 +48,8 @@ export interface FakeMachineOptions {
   loaded?: string[];
   /** Every write fails with EACCES, as for a user without root. */
   readOnly?: boolean;
+  /** Drivers whose probe fails (the device stays without a driver), as a driver rejecting a device would. */
+  failingDrivers?: string[];
   users?: HostUser[];
 }
 
@@ -87,6 +89,7 @@ export class FakeMachine implements DeviceHost {
       noIommuSupport: options.noIommuSupport ?? true,
       loaded: options.loaded ?? ['nvme'],
       readOnly: options.readOnly ?? false,
+      failingDrivers: options.failingDrivers ?? [],
       users: options.users ?? [{ name: 'alice', uid: 1000, gid: 1000 }],
     };
     for (const dir of ['sys/bus/pci/devices', 'sys/bus/pci/drivers', 'sys/class/nvme', 'sys/block', 'sys/kernel/iommu_groups', 'sys/module', 'proc/self', 'dev', 'etc']) {
@@ -215,7 +218,7 @@ export class FakeMachine implements DeviceHost {
       if (this.driverOf(text) !== null) return;
       const override = readFileSync(this.path(`sys/bus/pci/devices/${text}/driver_override`), 'utf8').trim();
       const driver = override === '(null)' ? 'nvme' : override;
-      if (existsSync(this.path(`sys/bus/pci/drivers/${driver}`))) this.#bind(text, driver);
+      if (existsSync(this.path(`sys/bus/pci/drivers/${driver}`)) && !this.options.failingDrivers.includes(driver)) this.#bind(text, driver);
     } else if (rel === '/sys/module/vfio/parameters/enable_unsafe_noiommu_mode') {
       if (!existsSync(path)) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
       writeFileSync(path, /^[Y1]/.test(text) ? 'Y\n' : 'N\n');
