@@ -8,7 +8,7 @@ export { IoQueue } from './queue';
 export type { IoQueueOptions, CompletionHandler } from './queue';
 export type { BdevInfo, BdevIoType } from './bdev-info';
 export { Nvme } from './nvme/nvme';
-export type { NvmeConnectOptions } from './nvme/nvme';
+export type { NvmeConnectOptions, NvmeListEntry } from './nvme/nvme';
 export { NvmeController } from './nvme/controller';
 export type { NvmeCommand, NvmeCompletion, IdentifyOptions, GetLogPageOptions } from './nvme/controller';
 export { NvmeNamespace } from './nvme/namespace';
