@@ -157,8 +157,9 @@ function describeHolder(host: DeviceHost, holder: string): string {
 function mountsOf(host: DeviceHost, snapshot: UsageSnapshot, name: string, dir: string): Mount[] {
   const dev = readText(join(dir, 'dev'));
   const mounts = [...(dev !== null ? snapshot.mountsByDev.get(dev) ?? [] : []), ...(snapshot.mountsByName.get(name) ?? [])];
-  const seen = new Set<string>();
-  return mounts.filter((m) => !seen.has(m.mountPoint) && seen.add(m.mountPoint) !== undefined);
+  const byPoint = new Map<string, Mount>();
+  for (const m of mounts) if (!byPoint.has(m.mountPoint)) byPoint.set(m.mountPoint, m);
+  return [...byPoint.values()];
 }
 
 /** How a holder (dm, md) is itself used, for the message: ', mounted at /'. */
