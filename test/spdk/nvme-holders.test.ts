@@ -25,7 +25,16 @@ describeSpdk('NVMe controllers held by this process', () => {
   beforeAll(async () => {
     // Ports 4500-4519 are this suite's (helpers running side by side each have their own range).
     target = { port: 4501, nqn: 'nqn.2016-06.io.spdk:holders', serial: 'HOLDERS01', model: 'spdk-node holders', bdevs: [{ name: 'M0', numBlocks: 2048, blockSize: 4096 }] };
-    spdk = await Spdk.start({ config: targetConfig(target), hugepages: false });
+    // The namespace gets a UUID and NGUID of its own: a bdev_nvme bdev over it, in this same
+    // process, would otherwise clash with the malloc bdev's UUID alias.
+    const config = targetConfig(target);
+    for (const entry of config.subsystems.flatMap((sub) => sub.config ?? [])) {
+      if (entry.method !== 'nvmf_subsystem_add_ns') continue;
+      const ns = (entry.params as { namespace: Record<string, unknown> }).namespace;
+      ns.uuid = '5b1f3d0e-2a4c-4c1e-9d6a-0a0b0c0d0eff';
+      ns.nguid = '5B1F3D0E2A4C4C1E9D6A0A0B0C0D0EFE';
+    }
+    spdk = await Spdk.start({ config, hugepages: false });
     first = await spdk.nvme.connect(tridOf(target));
   });
 
