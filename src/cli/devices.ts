@@ -44,7 +44,7 @@ function printDevices(devices: NvmeDevice[], io: CliIo): void {
 function printChanges(changes: DeviceChange[], io: CliIo): void {
   if (changes.length === 0) io.out('no NVMe controllers on this machine\'s PCI bus\n');
   for (const c of changes) {
-    const what = c.action === 'changed' ? `${c.from ?? 'no driver'} -> ${c.to}` : c.action === 'unchanged' ? `already on ${c.to ?? 'no driver'}` : `skipped: ${c.note ?? ''}`;
+    const what = c.action === 'changed' ? `${c.from ?? 'no driver'} -> ${c.to}${c.note ? ` (${c.note})` : ''}` : c.action === 'unchanged' ? `already on ${c.to ?? 'no driver'}` : `skipped: ${c.note ?? ''}`;
     io.out(`${c.address}  ${what}${c.deviceNode ? ` (${c.deviceNode})` : ''}\n`);
   }
 }

@@ -10,7 +10,7 @@ import { chooseDriver, loadDriver, loadKernelDriver, USER_SPACE_DRIVER_NAMES, ty
 import { exists, linkName, listDir, readText, under, type DeviceHost, type HostUser } from './host';
 import { checkHost, checkOptions } from './options';
 import { NVME_PCI_CLASS, nvmeAddresses, readDevice, USER_SPACE_DRIVERS, type DeviceOptions, type NvmeDevice } from './list';
-import { isActiveUse, takeUsageSnapshot, type UsageSnapshot } from './usage';
+import { blockDevicesOf, isActiveUse, takeUsageSnapshot, type UsageSnapshot } from './usage';
 
 /** Which devices: one PCI address, several, or every NVMe controller on the machine. */
 export type DeviceSelection = string | readonly string[] | { all: true };
@@ -39,7 +39,7 @@ export interface DeviceChange {
   to: string | null;
   /** `changed`; `unchanged` (it already had that driver); `skipped` (in use, with `{ all: true }`). */
   action: 'changed' | 'unchanged' | 'skipped';
-  /** Why it was skipped, or a note on it. */
+  /** Why it was skipped; after an unbind, the kernel controller and block devices that came back (`'nvme1 with nvme1n1'`). */
   note: string | null;
   /** The vfio group's device node (`/dev/vfio/12`, `/dev/vfio/noiommu-0`) after a bind to vfio-pci. */
   deviceNode: string | null;
@@ -63,6 +63,7 @@ export interface UnbindResult {
 const BIND = 'devices.bind';
 const UNBIND = 'devices.unbind';
 const NODE_WAIT_MS = 3000;
+const KERNEL_WAIT_MS = 10_000;
 
 /** Checks a selection; returns canonical addresses, or 'all'. */
 function checkSelection(operation: string, selection: unknown): string[] | 'all' {
@@ -146,6 +147,27 @@ async function waitFor(host: DeviceHost, path: string): Promise<boolean> {
     if (waited >= NODE_WAIT_MS) return false;
     await host.sleep(50);
   }
+}
+
+/**
+ * The kernel's nvme driver resets the controller and scans its namespaces after the bind returns:
+ * wait (bounded) until the controller is live and its block devices are there, so that what the
+ * caller does next (mount, list) finds them. Returns what came back, or what did not.
+ */
+async function awaitKernelController(host: DeviceHost, address: string): Promise<string> {
+  const dir = join(under(host, '/sys/bus/pci/devices'), address, 'nvme');
+  let name: string | undefined;
+  let state: string | null = null;
+  for (let waited = 0; waited <= KERNEL_WAIT_MS; waited += 100) {
+    name = listDir(dir).find((n) => /^nvme\d+$/.test(n));
+    state = name === undefined ? null : readText(join(under(host, '/sys/class/nvme'), name, 'state'));
+    if (state === 'live') {
+      const blocks = blockDevicesOf(host, address, [name!]);
+      if (blocks.length > 0 || waited >= KERNEL_WAIT_MS) return `${name} with ${blocks.join(', ') || 'no namespaces'}`;
+    }
+    await host.sleep(100);
+  }
+  return name === undefined ? 'the kernel has not created its controller yet (`dmesg | tail`)' : `${name} is ${state ?? 'not live'} (\`dmesg | tail\`)`;
 }
 
 function memlockAdvice(host: DeviceHost, user: HostUser | undefined): string | null {
@@ -288,6 +310,10 @@ export async function unbindDevices(selection: DeviceSelection, options?: Device
     const change = changes.find((c) => c.address === device.address)!;
     change.to = 'nvme';
     change.action = 'changed';
+  }
+  for (const device of todo) {
+    const change = changes.find((c) => c.address === device.address)!;
+    change.note = await awaitKernelController(host, device.address);
   }
   return { devices: changes };
 }

@@ -4,6 +4,7 @@
 // root is a temporary directory and whose writes emulate what the kernel would do.
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
 import { basename, join } from 'node:path';
 
 /** A user to give device nodes to, as `bindDevices({ user })` needs it. */
@@ -91,6 +92,23 @@ export function isDirectory(path: string): boolean {
 
 export { existsSync as exists };
 
+/**
+ * Is `module` built into the kernel or installed as a loadable module, according to the module
+ * tree's modules.builtin and modules.dep (what modprobe reads)? `-` and `_` are the same in
+ * module names.
+ */
+export function moduleInKernelTree(dir: string, module: string): boolean {
+  const name = module.replace(/-/g, '_');
+  for (const file of ['modules.builtin', 'modules.dep']) {
+    for (const line of (readText(join(dir, file)) ?? '').split('\n')) {
+      const path = line.split(':')[0] ?? '';
+      const base = basename(path).replace(/\.ko(\.[a-z]+)?$/, '').replace(/-/g, '_');
+      if (base === name) return true;
+    }
+  }
+  return false;
+}
+
 /** Parses /etc/passwd (the root's) for `name` (or a numeric uid). */
 export function passwdUser(passwd: string, name: string): HostUser | undefined {
   for (const line of passwd.split('\n')) {
@@ -114,18 +132,12 @@ export function systemHost(): DeviceHost {
       try {
         execText('modprobe', [module, ...params]);
       } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('modprobe is not installed (package kmod)');
         const stderr = (error as { stderr?: string }).stderr?.trim();
         throw new Error(stderr || (error instanceof Error ? error.message : String(error)));
       }
     },
-    moduleInstalled(module) {
-      try {
-        execText('modinfo', ['-n', module]);
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    moduleInstalled: (module) => moduleInKernelTree(`/lib/modules/${release()}`, module),
     chown: (path, uid, gid) => chownSync(path, uid, gid),
     lookupUser(name) {
       const local = passwdUser(readText('/etc/passwd') ?? '', name);

@@ -99,8 +99,15 @@ describe('the sysfs writes', () => {
     await bindDevices('0000:00:04.0', { host: m });
     expect(listDevices({ host: m })[0]).toMatchObject({ driver: 'vfio-pci', serial: null, blockDevices: [] });
     const result = await unbindDevices('0000:00:04.0', { host: m });
-    expect(result.devices).toEqual([{ address: '0000:00:04.0', from: 'vfio-pci', to: 'nvme', action: 'changed', note: null, deviceNode: null }]);
+    expect(result.devices).toEqual([{ address: '0000:00:04.0', from: 'vfio-pci', to: 'nvme', action: 'changed', note: 'nvme0 with nvme0n1', deviceNode: null }]);
     expect(listDevices({ host: m })[0]).toMatchObject({ driver: 'nvme', serial: 'RT-1', blockDevices: ['nvme0n1'] });
+  });
+
+  it('unbind waits for the kernel controller, and says when it does not come live', async () => {
+    const m = machine({ iommu: true, nvmeState: 'resetting' });
+    m.addNvme('0000:00:04.0', { driver: 'vfio-pci' });
+    const result = await unbindDevices('0000:00:04.0', { host: m });
+    expect(result.devices[0]).toMatchObject({ to: 'nvme', action: 'changed', note: 'nvme0 is resetting (`dmesg | tail`)' });
   });
 
   it('a device already on the driver is left alone (unchanged), with no writes', async () => {

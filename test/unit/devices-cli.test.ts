@@ -54,7 +54,7 @@ describe('spdk-node devices bind / unbind', () => {
     expect(b.out).toMatch(/note: alice needs a memlock limit/);
     const u = await run(m, ['devices', 'unbind', '0000:00:05.0']);
     expect(u.status).toBe(0);
-    expect(u.out).toBe('0000:00:05.0  vfio-pci -> nvme\n');
+    expect(u.out).toBe('0000:00:05.0  vfio-pci -> nvme (nvme0 with nvme0n1)\n');
   });
 
   it('refuses the mounted root disk with exit status 1 and the reason', async () => {

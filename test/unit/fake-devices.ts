@@ -48,6 +48,8 @@ export interface FakeMachineOptions {
   loaded?: string[];
   /** Every write fails with EACCES, as for a user without root. */
   readOnly?: boolean;
+  /** The state the kernel's nvme controllers reach (/sys/class/nvme/nvmeN/state). Default 'live'. */
+  nvmeState?: string;
   /** Drivers whose probe fails (the device stays without a driver), as a driver rejecting a device would. */
   failingDrivers?: string[];
   users?: HostUser[];
@@ -90,6 +92,7 @@ export class FakeMachine implements DeviceHost {
       loaded: options.loaded ?? ['nvme'],
       readOnly: options.readOnly ?? false,
       failingDrivers: options.failingDrivers ?? [],
+      nvmeState: options.nvmeState ?? 'live',
       users: options.users ?? [{ name: 'alice', uid: 1000, gid: 1000 }],
     };
     for (const dir of ['sys/bus/pci/devices', 'sys/bus/pci/drivers', 'sys/class/nvme', 'sys/block', 'sys/kernel/iommu_groups', 'sys/module', 'proc/self', 'dev', 'etc']) {
@@ -335,6 +338,7 @@ export class FakeMachine implements DeviceHost {
     writeFileSync(join(cls, 'serial'), `${(device.opts.serial ?? 'deadbeef').padEnd(20)}\n`);
     writeFileSync(join(cls, 'firmware_rev'), `${(device.opts.firmware ?? '8.0.0').padEnd(8)}\n`);
     writeFileSync(join(cls, 'subsysnqn'), `${nqn}\n`);
+    writeFileSync(join(cls, 'state'), `${this.options.nvmeState}\n`);
     mkdirSync(this.path(`sys/bus/pci/devices/${address}/nvme/${name}`), { recursive: true });
     (device.opts.namespaces ?? [{}]).forEach((ns, i) => {
       const disk = `${name}n${i + 1}`;
