@@ -5,6 +5,8 @@
 // every device asked for can be changed: a device in use is refused before any other is touched.
 import { join } from 'node:path';
 import { errnoValue, SpdkError } from '../errors';
+import { packageRoot } from '../package-root';
+import { probeHugepages } from '../doctor/hugepages';
 import { canonicalPciAddress } from './address';
 import { chooseDriver, loadDriver, loadKernelDriver, USER_SPACE_DRIVER_NAMES, type UserSpaceDriver } from './drivers';
 import { exists, linkName, listDir, readText, under, type DeviceHost, type HostUser } from './host';
@@ -278,8 +280,8 @@ export async function bindDevices(selection: DeviceSelection, options?: BindOpti
   if (user !== undefined && (choice.driver !== 'vfio-pci' || choice.noIommu)) {
     advice.push(`${user.name} cannot run SPDK on these devices without root: ${choice.driver === 'vfio-pci' ? 'vfio\'s no-IOMMU mode' : 'uio_pci_generic'} needs physical addresses, which only root (CAP_SYS_RAWIO) may read; an IOMMU with vfio-pci lets a user do it`);
   }
-  if (changes.some((c) => c.action === 'changed')) {
-    advice.push('SPDK needs hugepages for PCIe devices: `sudo scripts/hugepages.sh 2048` (from the spdk-node package) reserves 2 GiB');
+  if (changes.some((c) => c.action === 'changed') && (host.root !== '/' || !probeHugepages().enoughForSpdk)) {
+    advice.push(`SPDK needs hugepages for PCIe devices: \`sudo ${join(packageRoot(), 'scripts', 'hugepages.sh')} 2048\` reserves 2 GiB`);
   }
   return { driver: choice.driver, noIommu: choice.noIommu, reason: choice.reason, devices: changes, advice };
 }
