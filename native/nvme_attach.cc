@@ -114,6 +114,13 @@ class AttachRequest : public Request, public AppResource {
     // Failed commands are reported to JavaScript as errors; SPDK printing each is noise.
     o.disable_error_logging = true;
 
+    if (mode_ == AttachMode::kList && trid_.traddr[0] != '\0') {
+      if (CtrlrState* holder = FindAttached(trid_, nullptr)) {
+        listed_.push_back({holder->trid.traddr, "an NvmeController from " + holder->origin});
+        runtime::Complete(this);
+        return;
+      }
+    }
     if (mode_ == AttachMode::kConnect || (mode_ == AttachMode::kProbe && trid_.traddr[0] != '\0')) {
       if (CtrlrState* holder = FindAttached(trid_, o.hostnqn)) {
         Fail(-EBUSY, TridText(trid_) + " is already attached in this process: " + HolderText(*holder));
@@ -141,6 +148,12 @@ class AttachRequest : public Request, public AppResource {
     }
     in_start_call_ = false;
     if (probe_ctx_ == nullptr) {
+      if (mode_ == AttachMode::kList && trid_.traddr[0] != '\0') {
+        // The device is there (the TypeScript layer checked sysfs) but SPDK could not claim it.
+        listed_.push_back({trid_.traddr, "another user of SPDK's NVMe driver (a bdev_nvme controller in this process, or another SPDK process)"});
+        runtime::Complete(this);
+        return;
+      }
       if (trid_.trtype == SPDK_NVME_TRANSPORT_PCIE && trid_.traddr[0] != '\0') {
         // SPDK could not claim the device: it is attached already (by bdev_nvme in this process, or
         // another SPDK process), or DPDK cannot use it. The TypeScript layer checked the driver.

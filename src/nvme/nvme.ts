@@ -116,9 +116,11 @@ export class Nvme {
   /**
    * The local PCIe controllers SPDK's driver can attach (bound to vfio-pci or uio; all of them,
    * or the one at `traddr`), without attaching any: SPDK probes the bus and its probe callback
-   * answers "no" to each. Those this process holds are listed too, with `heldBy`. Nothing is
-   * held afterwards, so connect() to any free one works. (listDevices() shows every NVMe
-   * controller on the machine, whatever its driver, without SPDK.)
+   * answers "no" to each. Those this process's NvmeControllers hold are listed too, with
+   * `heldBy` (SPDK's enumeration skips a claimed device, so one that a bdev_nvme controller holds
+   * is only listed when asked for by `traddr`). Nothing is held afterwards, so connect() to any
+   * free one works. (listDevices() shows every NVMe controller on the machine, whatever its
+   * driver, without SPDK.)
    */
   list(trid: string | TransportId = { trtype: 'PCIe' }): Promise<NvmeListEntry[]> {
     try {
