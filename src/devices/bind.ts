@@ -223,6 +223,7 @@ export async function bindDevices(selection: DeviceSelection, options?: BindOpti
 
   const snapshot = takeUsageSnapshot(host);
   const devices = resolve(host, BIND, chosen, snapshot);
+  if (devices.length === 0) throw new SpdkError('there are no NVMe controllers on this machine\'s PCI bus', { operation: BIND, errno: 19 });
   const choice = chooseDriver(host, requested as UserSpaceDriver | undefined, BIND);
   const changes: DeviceChange[] = [];
   const todo: NvmeDevice[] = [];

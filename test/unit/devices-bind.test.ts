@@ -236,6 +236,12 @@ describe('errors', () => {
     expect((await rejection(unbindDevices('0000:09:00.0', { host: m }))).code).toBe('ENODEV');
   });
 
+  it('{ all: true } on a machine without NVMe controllers is ENODEV saying so', async () => {
+    const e = await rejection(bindDevices({ all: true }, { host: machine() }));
+    expect(e.code).toBe('ENODEV');
+    expect(e.message).toMatch(/no NVMe controllers/);
+  });
+
   it('a PCI device that is not NVMe is ENODEV naming its class', async () => {
     const m = machine();
     m.addPciDevice('0000:00:03.0', '0x020000', 'e1000');
