@@ -104,18 +104,11 @@ function writer(host: DeviceHost, operation: string): (path: string, value: stri
   };
 }
 
-/** Processes holding a user-space driver's device node: rebinding would hang until they let go. */
-function userSpaceHolders(host: DeviceHost, device: NvmeDevice, snapshot: UsageSnapshot): string[] {
-  const nodes: string[] = [];
-  if (device.driver === 'vfio-pci' && device.iommuGroup !== null) nodes.push(`vfio/${device.iommuGroup}`, `vfio/noiommu-${device.iommuGroup}`);
-  for (const uio of listDir(join(under(host, '/sys/bus/pci/devices'), device.address, 'uio'))) nodes.push(uio);
-  return nodes.flatMap((n) => (snapshot.openers.get(n) ?? []).map((o) => `pid ${o.pid} (${o.command}) has /dev/${n} open`));
-}
-
-function refuseHeld(host: DeviceHost, operation: string, device: NvmeDevice, snapshot: UsageSnapshot): void {
-  const holders = userSpaceHolders(host, device, snapshot);
+/** A running SPDK (or any program) holds the device through its user-space driver: rebinding would hang until it lets go. */
+function refuseHeld(operation: string, device: NvmeDevice): void {
+  const holders = device.driver !== null && USER_SPACE_DRIVERS.includes(device.driver) ? device.inUse.filter((u) => u.kind === 'open') : [];
   if (holders.length > 0) {
-    throw new SpdkError(`${device.address} is in use by a user-space driver: ${holders.join('; ')}: stop that program (or detach the controller) first`, { operation, errno: 16 /* EBUSY */ });
+    throw new SpdkError(`${device.address} is in use through ${device.driver}: ${holders.map((u) => `/dev/${u.blockDevice} ${u.detail}`).join('; ')}: stop that program (or detach the controller) first`, { operation, errno: 16 /* EBUSY */ });
   }
 }
 
@@ -231,6 +224,7 @@ export async function bindDevices(selection: DeviceSelection, options?: BindOpti
     const change: DeviceChange = { address: device.address, from: device.driver, to: device.driver, action: 'unchanged', note: null, deviceNode: null };
     changes.push(change);
     if (device.driver === choice.driver) continue;
+    refuseHeld(BIND, device);
     const active = device.inUse.filter(isActiveUse);
     const blocking = o.allowData === true ? active : device.inUse;
     if (blocking.length > 0) {
@@ -241,7 +235,6 @@ export async function bindDevices(selection: DeviceSelection, options?: BindOpti
       change.note = `in use: ${uses}`;
       continue;
     }
-    if (device.driver !== null && USER_SPACE_DRIVERS.includes(device.driver)) refuseHeld(host, BIND, device, snapshot);
     todo.push(device);
   }
 
@@ -303,7 +296,7 @@ export async function unbindDevices(selection: DeviceSelection, options?: Device
   for (const device of devices) {
     changes.push({ address: device.address, from: device.driver, to: device.driver, action: 'unchanged', note: null, deviceNode: null });
     if (device.driver === 'nvme') continue;
-    refuseHeld(host, UNBIND, device, snapshot);
+    refuseHeld(UNBIND, device);
     todo.push(device);
   }
   const write = writer(host, UNBIND);

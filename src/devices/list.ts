@@ -37,7 +37,10 @@ export interface NvmeDevice {
   firmware: string | null;
   /** The controller's block devices (`'nvme0n1'`...) while the nvme driver has it. */
   blockDevices: string[];
-  /** How those block devices are used; empty when they are free. See DeviceUse. */
+  /**
+   * How those block devices are used; empty when they are free. See DeviceUse. Under a
+   * user-space driver: the programs (a running SPDK) that hold its device node open.
+   */
   inUse: DeviceUse[];
   /** What could not be checked (not root: other users' open files, device contents). */
   unchecked: string[];
@@ -59,6 +62,13 @@ function numberOrNull(text: string | null): number | null {
   return n < 0 ? null : n;
 }
 
+/** Programs holding a device through its user-space driver's node (/dev/vfio/N, /dev/uioN): a running SPDK. */
+function userSpaceUses(host: DeviceHost, snapshot: UsageSnapshot, address: string, driver: string, group: number | null): DeviceUse[] {
+  const nodes = driver === 'vfio-pci' && group !== null ? [`vfio/${group}`, `vfio/noiommu-${group}`] : [];
+  nodes.push(...listDir(join(under(host, '/sys/bus/pci/devices'), address, 'uio')));
+  return nodes.flatMap((node) => (snapshot.openers.get(node) ?? []).map((o) => ({ kind: 'open' as const, blockDevice: node, detail: `open by pid ${o.pid} (${o.command})` })));
+}
+
 /** The PCI addresses of every NVMe controller on the bus, sorted. */
 export function nvmeAddresses(host: DeviceHost): string[] {
   const devices = under(host, '/sys/bus/pci/devices');
@@ -76,6 +86,9 @@ export function readDevice(host: DeviceHost, address: string, snapshot: UsageSna
   const attribute = (name: string): string | null => (classDir === null ? null : readText(join(classDir, name)) || null);
   const blockDevices = driver === 'nvme' ? blockDevicesOf(host, address, kernelNames) : [];
   const usage = usesOf(host, snapshot, blockDevices);
+  const iommuGroup = numberOrNull(linkName(join(dir, 'iommu_group')));
+  const userSpace = driver !== null && USER_SPACE_DRIVERS.includes(driver);
+  if (userSpace) usage.uses.push(...userSpaceUses(host, snapshot, address, driver, iommuGroup));
   return {
     address,
     vendorId: hexAttribute(dir, 'vendor') ?? '?',
@@ -83,9 +96,9 @@ export function readDevice(host: DeviceHost, address: string, snapshot: UsageSna
     subsystemVendorId: hexAttribute(dir, 'subsystem_vendor'),
     subsystemDeviceId: hexAttribute(dir, 'subsystem_device'),
     driver,
-    userSpace: driver !== null && USER_SPACE_DRIVERS.includes(driver),
+    userSpace,
     numaNode: numberOrNull(readText(join(dir, 'numa_node'))),
-    iommuGroup: numberOrNull(linkName(join(dir, 'iommu_group'))),
+    iommuGroup,
     kernelName,
     model: attribute('model'),
     serial: attribute('serial'),

@@ -18,7 +18,7 @@ export type DeviceUseKind = 'mount' | 'swap' | 'holder' | 'open' | 'data';
 
 export interface DeviceUse {
   kind: DeviceUseKind;
-  /** The block device concerned: `'nvme0n1'`, `'nvme0n1p2'`. */
+  /** The block device concerned (`'nvme0n1'`, `'nvme0n1p2'`), or under a user-space driver its device node below /dev (`'vfio/12'`, `'uio0'`). */
   blockDevice: string;
   /** For people: `'mounted at / (ext4)'`, `'held by dm-0 (LVM vg0-root, mounted at /)'`, `'open by pid 812 (postgres)'`. */
   detail: string;

@@ -17,6 +17,7 @@ export function describeDevices(devices: readonly NvmeDevice[]): string[] {
   return devices.map((d) => {
     const identity = [d.model, d.serial].filter((x) => x !== null).join(', ');
     const head = `${d.address} ${d.driver ?? 'no driver'}${identity ? ` (${identity})` : ''}`;
+    if (d.userSpace && d.inUse.length > 0) return `${head}: held by ${d.inUse.map((u) => u.detail.replace(/^open by /, '')).join(', ')} (SPDK running)`;
     if (d.userSpace) return `${head}: ready for SPDK as trtype:PCIe traddr:${d.address}; \`sudo spdk-node devices unbind ${d.address}\` gives it back`;
     const active = d.inUse.filter((u) => u.kind !== 'data');
     if (active.length > 0) return `${head}: in use by the system (${active.map((u) => `${u.blockDevice} ${u.detail}`).join('; ')}), not for SPDK`;

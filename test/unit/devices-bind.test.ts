@@ -222,7 +222,18 @@ describe('refusing devices in use', () => {
     m.open(1234, 'node', 'vfio/9');
     const e = await rejection(unbindDevices('0000:00:04.0', { host: m }));
     expect(e.code).toBe('EBUSY');
-    expect(e.message).toMatch(/pid 1234 \(node\) has \/dev\/vfio\/9 open/);
+    expect(e.message).toMatch(/in use through vfio-pci: \/dev\/vfio\/9 open by pid 1234 \(node\)/);
+    expect(m.writes).toEqual([]);
+  });
+
+  it('rebinding a device a running SPDK holds through uio is EBUSY too, and the listing shows the holder', async () => {
+    const m = machine({ iommu: true });
+    m.addNvme('0000:00:04.0', { driver: 'uio_pci_generic' });
+    m.open(99, 'spdk_tgt', 'uio0');
+    expect(listDevices({ host: m })[0]?.inUse).toEqual([{ kind: 'open', blockDevice: 'uio0', detail: 'open by pid 99 (spdk_tgt)' }]);
+    const e = await rejection(bindDevices('0000:00:04.0', { host: m, driver: 'vfio-pci', allowData: true }));
+    expect(e.code).toBe('EBUSY');
+    expect(e.message).toMatch(/\/dev\/uio0 open by pid 99 \(spdk_tgt\)/);
     expect(m.writes).toEqual([]);
   });
 });

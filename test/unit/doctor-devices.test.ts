@@ -30,6 +30,8 @@ describe('doctor: local NVMe devices', () => {
     machines.push(m);
     m.addNvme('0000:00:06.0', { driver: 'vfio-pci' });
     expect(doctor(m)).toMatch(/0000:00:06\.0 vfio-pci: ready for SPDK as trtype:PCIe traddr:0000:00:06\.0/);
+    m.open(321, 'node', 'vfio/0');
+    expect(doctor(m)).toMatch(/0000:00:06\.0 vfio-pci: held by pid 321 \(node\) \(SPDK running\)/);
   });
 
   it('data nothing uses: bind with --allow-data', () => {
