@@ -104,12 +104,14 @@ function writer(host: DeviceHost, operation: string): (path: string, value: stri
   };
 }
 
-/** A running SPDK (or any program) holds the device through its user-space driver: rebinding would hang until it lets go. */
-function refuseHeld(operation: string, device: NvmeDevice): void {
+/**
+ * A running SPDK (or any program) holds the device through its user-space driver: rebinding
+ * would hang until it lets go. The reason, or null when nothing holds it.
+ */
+function heldThroughDriver(device: NvmeDevice): string | null {
   const holders = device.driver !== null && USER_SPACE_DRIVERS.includes(device.driver) ? device.inUse.filter((u) => u.kind === 'open') : [];
-  if (holders.length > 0) {
-    throw new SpdkError(`${device.address} is in use through ${device.driver}: ${holders.map((u) => `/dev/${u.blockDevice} ${u.detail}`).join('; ')}: stop that program (or detach the controller) first`, { operation, errno: 16 /* EBUSY */ });
-  }
+  if (holders.length === 0) return null;
+  return `in use through ${device.driver}: ${holders.map((u) => `/dev/${u.blockDevice} ${u.detail}`).join('; ')}: stop that program (or detach the controller) first`;
 }
 
 /** Moves a device to `driver` (setup.sh's probe_driver). */
@@ -224,7 +226,13 @@ export async function bindDevices(selection: DeviceSelection, options?: BindOpti
     const change: DeviceChange = { address: device.address, from: device.driver, to: device.driver, action: 'unchanged', note: null, deviceNode: null };
     changes.push(change);
     if (device.driver === choice.driver) continue;
-    refuseHeld(BIND, device);
+    const held = heldThroughDriver(device);
+    if (held !== null) {
+      if (chosen !== 'all') throw new SpdkError(`${device.address} is ${held}`, { operation: BIND, errno: 16 /* EBUSY */ });
+      change.action = 'skipped';
+      change.note = held;
+      continue;
+    }
     const active = device.inUse.filter(isActiveUse);
     const blocking = o.allowData === true ? active : device.inUse;
     if (blocking.length > 0) {
@@ -294,9 +302,16 @@ export async function unbindDevices(selection: DeviceSelection, options?: Device
   const changes: DeviceChange[] = [];
   const todo: NvmeDevice[] = [];
   for (const device of devices) {
-    changes.push({ address: device.address, from: device.driver, to: device.driver, action: 'unchanged', note: null, deviceNode: null });
+    const change: DeviceChange = { address: device.address, from: device.driver, to: device.driver, action: 'unchanged', note: null, deviceNode: null };
+    changes.push(change);
     if (device.driver === 'nvme') continue;
-    refuseHeld(UNBIND, device);
+    const held = heldThroughDriver(device);
+    if (held !== null) {
+      if (chosen !== 'all') throw new SpdkError(`${device.address} is ${held}`, { operation: UNBIND, errno: 16 /* EBUSY */ });
+      change.action = 'skipped';
+      change.note = held;
+      continue;
+    }
     todo.push(device);
   }
   const write = writer(host, UNBIND);

@@ -226,6 +226,17 @@ describe('refusing devices in use', () => {
     expect(m.writes).toEqual([]);
   });
 
+  it('unbind { all: true } skips (reports) a device SPDK holds and gives back the others', async () => {
+    const m = machine({ iommu: true });
+    m.addNvme('0000:00:04.0', { driver: 'vfio-pci', iommuGroup: 1, serial: 'HELD' });
+    m.addNvme('0000:00:05.0', { driver: 'vfio-pci', iommuGroup: 2, serial: 'FREE' });
+    m.open(1234, 'node', 'vfio/1');
+    const result = await unbindDevices({ all: true }, { host: m });
+    expect(result.devices.map((d) => [d.address, d.action])).toEqual([['0000:00:04.0', 'skipped'], ['0000:00:05.0', 'changed']]);
+    expect(result.devices[0]?.note).toMatch(/\/dev\/vfio\/1 open by pid 1234/);
+    expect(m.driverOf('0000:00:04.0')).toBe('vfio-pci');
+  });
+
   it('rebinding a device a running SPDK holds through uio is EBUSY too, and the listing shows the holder', async () => {
     const m = machine({ iommu: true });
     m.addNvme('0000:00:04.0', { driver: 'uio_pci_generic' });
