@@ -148,6 +148,21 @@ class AttachRequest : public Request, public AppResource {
     }
     in_start_call_ = false;
     if (probe_ctx_ == nullptr) {
+      std::string held = ReleaseAlreadyHeld();
+      if (!held.empty()) {
+        Fail(-EBUSY, TridText(trid_) + " is already attached in this process: " + held);
+        return;
+      }
+      // DPDK says why it could not attach a device; a device already claimed is refused silently.
+      bool dpdk_failed = false;
+      for (const auto& line : log::Since(mark_)) {
+        if (line.find("attach") != std::string::npos || line.find("EAL") != std::string::npos) dpdk_failed = true;
+      }
+      if (trid_.trtype == SPDK_NVME_TRANSPORT_PCIE && trid_.traddr[0] != '\0' && dpdk_failed) {
+        Fail(-EIO, std::string("DPDK could not attach ") + trid_.traddr +
+                       " (its log says why; with vfio-pci, every device of the IOMMU group must be bound to vfio-pci or to no driver)");
+        return;
+      }
       if (mode_ == AttachMode::kList && trid_.traddr[0] != '\0') {
         // The device is there (the TypeScript layer checked sysfs) but SPDK could not claim it.
         listed_.push_back({trid_.traddr, "another user of SPDK's NVMe driver (a bdev_nvme controller in this process, or another SPDK process)"});
