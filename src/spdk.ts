@@ -118,7 +118,7 @@ export class Spdk implements AsyncDisposable {
 
   /** NVMe controllers through SPDK's NVMe driver: connect (fabrics, PCIe) and probe. */
   get nvme(): Nvme {
-    this.#nvme ??= new Nvme({ pci: this.#pci });
+    this.#nvme ??= new Nvme({ pci: this.#pci, rpc: () => this.#rpc });
     return this.#nvme;
   }
 

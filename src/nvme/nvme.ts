@@ -7,6 +7,8 @@ import type { NativeNvmeConnectOptions } from './native';
 import { DISCOVERY_NQN, formatTransportId, normalizeTransportId, type TransportId } from './transport-id';
 import { SpdkError } from '../errors';
 import { checkPcieUsable } from '../devices/usable';
+import type { RpcClient } from '../rpc/client';
+import { bdevNvmeHolders, sameController } from './bdev-holders';
 
 export interface NvmeConnectOptions {
   /** Host NQN to connect as (fabrics). Default: SPDK's, derived from the host's UUID. */
@@ -53,6 +55,8 @@ export interface NvmeListEntry {
 export interface NvmeContext {
   /** SPDK was started with PCI access (`pci` start option). */
   pci: boolean;
+  /** The instance's RPC client, to name bdev_nvme controllers that hold a controller. */
+  rpc?: () => RpcClient | null;
 }
 
 const DEFAULT_KEEP_ALIVE_MS = 5000;
@@ -84,7 +88,10 @@ export class Nvme {
       }
       if (t.trtype === 'PCIe') this.#checkPcie('nvme.connect', t.traddr);
       const native = nativeOptions('nvme.connect', t, opts);
-      return addon().nvmeConnect(formatTransportId(t), native).then((c) => new NvmeController(c));
+      return addon().nvmeConnect(formatTransportId(t), native).then(
+        (c) => new NvmeController(c),
+        (error: unknown) => this.#nameBdevHolder(error, t, native.hostnqn),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -107,7 +114,10 @@ export class Nvme {
       }
       this.#checkPcie('nvme.probe', t.traddr);
       const native = nativeOptions('nvme.probe', t, opts);
-      return addon().nvmeProbe(formatTransportId(t), native).then((list) => list.map((c) => new NvmeController(c)));
+      return addon().nvmeProbe(formatTransportId(t), native).then(
+        (list) => list.map((c) => new NvmeController(c)),
+        (error: unknown) => this.#nameBdevHolder(error, t, native.hostnqn),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -116,11 +126,11 @@ export class Nvme {
   /**
    * The local PCIe controllers SPDK's driver can attach (bound to vfio-pci or uio; all of them,
    * or the one at `traddr`), without attaching any: SPDK probes the bus and its probe callback
-   * answers "no" to each. Those this process's NvmeControllers hold are listed too, with
-   * `heldBy` (SPDK's enumeration skips a claimed device, so one that a bdev_nvme controller holds
-   * is only listed when asked for by `traddr`). Nothing is held afterwards, so connect() to any
-   * free one works. (listDevices() shows every NVMe controller on the machine, whatever its
-   * driver, without SPDK.)
+   * answers "no" to each. Those this process holds are listed too, with `heldBy` naming the
+   * holder: an NvmeController, or a bdev_nvme controller by name (found through the instance's
+   * RPC; without one, `rpcSocket: false`, only when asked for by `traddr`, unnamed). Nothing is
+   * held afterwards, so connect() to any free one works. (listDevices() shows every NVMe
+   * controller on the machine, whatever its driver, without SPDK.)
    */
   list(trid: string | TransportId = { trtype: 'PCIe' }): Promise<NvmeListEntry[]> {
     try {
@@ -130,13 +140,32 @@ export class Nvme {
       }
       this.#checkPcie('nvme.list', t.traddr);
       const native = nativeOptions('nvme.list', t, undefined);
-      return addon().nvmeList(formatTransportId(t), native).then((list) =>
-        list
-          .map((e) => ({ transportId: { trtype: 'PCIe' as const, traddr: e.traddr }, heldBy: e.heldBy }))
-          .sort((a, b) => (a.transportId.traddr < b.transportId.traddr ? -1 : a.transportId.traddr > b.transportId.traddr ? 1 : 0)));
+      return addon().nvmeList(formatTransportId(t), native).then(async (list) => {
+        const entries: NvmeListEntry[] = list.map((e) => ({ transportId: { trtype: 'PCIe', traddr: e.traddr }, heldBy: e.heldBy }));
+        // SPDK's enumeration skips the devices bdev_nvme holds: name them (and replace the vaguer
+        // answer the native side gives for one asked for by address).
+        for (const holder of await bdevNvmeHolders(this.#context.rpc?.() ?? null)) {
+          if (holder.trtype.toLowerCase() !== 'pcie' || (t.traddr !== undefined && !sameController(holder, t, undefined))) continue;
+          const heldBy = `the bdev_nvme controller '${holder.name}'`;
+          const known = entries.find((e) => sameController(holder, e.transportId, undefined));
+          if (known) known.heldBy = heldBy;
+          else entries.push({ transportId: { trtype: 'PCIe', traddr: holder.traddr }, heldBy });
+        }
+        return entries.sort((a, b) => (a.transportId.traddr! < b.transportId.traddr! ? -1 : a.transportId.traddr! > b.transportId.traddr! ? 1 : 0));
+      });
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** An EBUSY for a controller another user of SPDK's driver holds: if bdev_nvme does, say which controller. */
+  async #nameBdevHolder(error: unknown, trid: TransportId, hostnqn: string): Promise<never> {
+    if (!(error instanceof SpdkError) || error.code !== 'EBUSY' || !error.reason.includes('bdev_nvme')) throw error;
+    const holder = (await bdevNvmeHolders(this.#context.rpc?.() ?? null)).find((h) => sameController(h, trid, hostnqn));
+    if (holder === undefined) throw error;
+    throw new SpdkError(`${formatTransportId(trid)} is already attached in this process: the bdev_nvme controller '${holder.name}' holds it (its bdevs are ${holder.name}n1...): use them, or release it first (bdev_nvme_detach_controller({ name: '${holder.name}' }))`, {
+      operation: error.operation, errno: error.errno, log: error.log, cause: error,
+    });
   }
 
   #checkPcie(operation: string, traddr: string | undefined): void {

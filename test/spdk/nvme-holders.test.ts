@@ -80,7 +80,7 @@ describeSpdk('NVMe controllers held by this process', () => {
     await ok[0]!.value.detach();
   });
 
-  it('a controller a bdev_nvme controller holds is EBUSY naming bdev_nvme, and the bdev keeps working', async () => {
+  it('a controller a bdev_nvme controller holds is EBUSY naming that bdev_nvme controller, and the bdev keeps working', async () => {
     const hostnqn = 'nqn.2014-08.org.nvmexpress:uuid:5b1f3d0e-2a4c-4c1e-9d6a-0a0b0c0d0e04';
     const [name] = await spdk.rpc.bdev_nvme_attach_controller({
       name: 'Held0', trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: String(target.port), subnqn: target.nqn, hostnqn,
@@ -88,7 +88,7 @@ describeSpdk('NVMe controllers held by this process', () => {
     try {
       const e = await rejection(spdk.nvme.connect(tridOf(target), { hostnqn }));
       expect(e.code).toBe('EBUSY');
-      expect(e.message).toMatch(/another user of SPDK's NVMe driver holds it \(a bdev_nvme controller/);
+      expect(e.message).toMatch(/is already attached in this process: the bdev_nvme controller 'Held0' holds it .*bdev_nvme_detach_controller\(\{ name: 'Held0' \}\)/);
       const bdev = await spdk.openBdev(name!, { write: true });
       await bdev.write(0, Buffer.alloc(4096, 9));
       expect((await bdev.read(0, 4096)).every((b) => b === 9)).toBe(true);
