@@ -90,10 +90,10 @@ function resolve(host: DeviceHost, operation: string, selection: string[] | 'all
 }
 
 /** Writes a sysfs attribute, turning a failure into an SpdkError with its errno. */
-function writer(host: DeviceHost, operation: string): (path: string, value: string) => void {
-  return (path, value) => {
+function writer(host: DeviceHost, operation: string): (path: string, value: string) => Promise<void> {
+  return async (path, value) => {
     try {
-      host.write(under(host, path), value);
+      await host.write(under(host, path), value);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
       const needsRoot = code === 'EACCES' || code === 'EPERM';
@@ -115,14 +115,14 @@ function heldThroughDriver(device: NvmeDevice): string | null {
 }
 
 /** Moves a device to `driver` (setup.sh's probe_driver). */
-async function probeDriver(host: DeviceHost, write: (path: string, value: string) => void, device: NvmeDevice, driver: string, operation: string): Promise<void> {
+async function probeDriver(host: DeviceHost, write: (path: string, value: string) => Promise<void>, device: NvmeDevice, driver: string, operation: string): Promise<void> {
   const { address } = device;
-  if (device.driver !== null) write(`/sys/bus/pci/drivers/${device.driver}/unbind`, address);
-  write(`/sys/bus/pci/devices/${address}/driver_override`, driver);
+  if (device.driver !== null) await write(`/sys/bus/pci/drivers/${device.driver}/unbind`, address);
+  await write(`/sys/bus/pci/devices/${address}/driver_override`, driver);
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        write('/sys/bus/pci/drivers_probe', address);
+        await write('/sys/bus/pci/drivers_probe', address);
         break;
       } catch (error) {
         if (attempt >= 10) throw error;
@@ -130,7 +130,7 @@ async function probeDriver(host: DeviceHost, write: (path: string, value: string
       }
     }
   } finally {
-    write(`/sys/bus/pci/devices/${address}/driver_override`, '\n');
+    await write(`/sys/bus/pci/devices/${address}/driver_override`, '\n');
   }
   if (!exists(join(under(host, '/sys/bus/pci/drivers'), driver, address))) {
     const now = linkName(join(under(host, '/sys/bus/pci/devices'), address, 'driver'));
@@ -247,7 +247,7 @@ export async function bindDevices(selection: DeviceSelection, options?: BindOpti
   }
 
   const write = writer(host, BIND);
-  if (todo.length > 0) loadDriver(host, choice, BIND, write);
+  if (todo.length > 0) await loadDriver(host, choice, BIND, write);
   const advice: string[] = [];
   for (const device of todo) {
     await probeDriver(host, write, device, choice.driver, BIND);

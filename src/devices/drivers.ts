@@ -91,7 +91,7 @@ function modprobe(host: DeviceHost, module: string, params: readonly string[], o
 }
 
 /** Loads the chosen driver (and turns vfio's no-IOMMU mode on when chosen). */
-export function loadDriver(host: DeviceHost, choice: DriverChoice, operation: string, write: (path: string, value: string) => void): void {
+export async function loadDriver(host: DeviceHost, choice: DriverChoice, operation: string, write: (path: string, value: string) => Promise<void>): Promise<void> {
   if (choice.driver === 'vfio-pci') {
     if (choice.noIommu && !noIommuModeOn(host)) {
       // A module parameter given to modprobe is ignored when the module is already loaded: set it in sysfs then.
@@ -99,7 +99,7 @@ export function loadDriver(host: DeviceHost, choice: DriverChoice, operation: st
         if (!exists(under(host, NOIOMMU_PARAMETER))) {
           throw new SpdkError('this kernel\'s vfio has no no-IOMMU mode (CONFIG_VFIO_NOIOMMU is off): use --driver uio_pci_generic, or enable an IOMMU (intel_iommu=on / amd_iommu=on)', { operation, errno: 95 /* EOPNOTSUPP */ });
         }
-        write(NOIOMMU_PARAMETER, 'Y');
+        await write(NOIOMMU_PARAMETER, 'Y');
       } else {
         modprobe(host, 'vfio', ['enable_unsafe_noiommu_mode=1'], operation);
       }

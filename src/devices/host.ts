@@ -3,7 +3,8 @@
 // The real machine is `systemHost()`; unit tests pass a fake (test/unit/fake-devices.ts) whose
 // root is a temporary directory and whose writes emulate what the kernel would do.
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { basename, join } from 'node:path';
 
@@ -22,8 +23,12 @@ export interface HostUser {
 export interface DeviceHost {
   /** The filesystem root: `'/'` for the real machine. */
   readonly root: string;
-  /** Writes `value` to a sysfs attribute (an absolute path below root). Throws as fs.writeFileSync does. */
-  write(path: string, value: string): void;
+  /**
+   * Writes `value` to a sysfs attribute (an absolute path below root); rejects as fs.writeFile
+   * does. Asynchronous: unbinding a controller from the nvme driver shuts it down, which an SSD
+   * may take seconds to do, and Node's event loop should not wait for it.
+   */
+  write(path: string, value: string): Promise<void> | void;
   /** Loads a kernel module with parameters (`modprobe NAME [PARAM=VALUE...]`). Throws with modprobe's message. */
   modprobe(module: string, params: readonly string[]): void;
   /** Is the module installed (loadable), though perhaps not loaded? */
@@ -127,7 +132,7 @@ function execText(file: string, args: readonly string[]): string {
 export function systemHost(): DeviceHost {
   return {
     root: '/',
-    write: (path, value) => writeFileSync(path, value),
+    write: (path, value) => writeFile(path, value),
     modprobe(module, params) {
       try {
         execText('modprobe', [module, ...params]);
