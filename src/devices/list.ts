@@ -65,6 +65,8 @@ function numberOrNull(text: string | null): number | null {
 /** Programs holding a device through its user-space driver's node (/dev/vfio/N, /dev/uioN): a running SPDK. */
 function userSpaceUses(host: DeviceHost, snapshot: UsageSnapshot, address: string, driver: string, group: number | null): DeviceUse[] {
   const nodes = driver === 'vfio-pci' && group !== null ? [`vfio/${group}`, `vfio/noiommu-${group}`] : [];
+  // vfio's per-device character device (iommufd era): /dev/vfio/devices/vfioN.
+  for (const cdev of listDir(join(under(host, '/sys/bus/pci/devices'), address, 'vfio-dev'))) nodes.push(`vfio/devices/${cdev}`);
   nodes.push(...listDir(join(under(host, '/sys/bus/pci/devices'), address, 'uio')));
   return nodes.flatMap((node) => (snapshot.openers.get(node) ?? []).map((o) => ({ kind: 'open' as const, blockDevice: node, detail: `open by pid ${o.pid} (${o.command})` })));
 }

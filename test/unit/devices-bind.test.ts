@@ -1,5 +1,6 @@
 // bindDevices() / unbindDevices() on a fake sysfs whose writes behave as the kernel's: which driver
 // is chosen and why, the sysfs writes setup.sh makes, refusals of devices in use, errors.
+import { mkdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bindDevices, listDevices, unbindDevices } from '../../src/devices';
 import { SpdkError } from '../../src/errors';
@@ -235,6 +236,16 @@ describe('refusing devices in use', () => {
     expect(result.devices.map((d) => [d.address, d.action])).toEqual([['0000:00:04.0', 'skipped'], ['0000:00:05.0', 'changed']]);
     expect(result.devices[0]?.note).toMatch(/\/dev\/vfio\/1 open by pid 1234/);
     expect(m.driverOf('0000:00:04.0')).toBe('vfio-pci');
+  });
+
+  it('a device held through vfio\'s per-device node (/dev/vfio/devices/vfioN) is held too', async () => {
+    const m = machine({ iommu: true });
+    m.addNvme('0000:00:04.0', { driver: 'vfio-pci', iommuGroup: 3 });
+    mkdirSync(m.path('sys/bus/pci/devices/0000:00:04.0/vfio-dev/vfio0'), { recursive: true });
+    m.open(55, 'node', 'vfio/devices/vfio0');
+    const e = await rejection(unbindDevices('0000:00:04.0', { host: m }));
+    expect(e.code).toBe('EBUSY');
+    expect(e.message).toMatch(/\/dev\/vfio\/devices\/vfio0 open by pid 55 \(node\)/);
   });
 
   it('rebinding a device a running SPDK holds through uio is EBUSY too, and the listing shows the holder', async () => {
