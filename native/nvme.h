@@ -48,6 +48,8 @@ class CtrlrState : public AppResource, public std::enable_shared_from_this<Ctrlr
   uint32_t max_queue_depth = 0;  // CAP.MQES + 1
   bool fabrics = false;
   uint64_t command_timeout_us = 0;  // set before Attached(); 0: commands never time out
+  std::string origin;               // set before Attached(): "nvme.connect()" or "nvme.probe()", for messages
+  std::string hostnqn;              // the host NQN it was attached as (SPDK's default filled in)
 
   // App thread only.
   spdk_nvme_ctrlr* ctrlr = nullptr;
@@ -156,8 +158,15 @@ void StopWatching(const spdk_nvme_transport_id& trid);
 // the TypeScript layer (src/nvme) checked them.
 void InitCtrlr(Napi::Env env, Napi::Object exports);                                    // nvme_ctrlr.cc
 Napi::Value NewController(Napi::Env env, const std::shared_ptr<CtrlrState>& st);
+// App thread. The attached state (this process's NvmeController) of an SPDK controller, or of a
+// transport ID and host NQN; nullptr when there is none.
+CtrlrState* FindAttached(spdk_nvme_ctrlr* ctrlr);
+CtrlrState* FindAttached(const spdk_nvme_transport_id& trid, const char* hostnqn);
+// App thread. Every attached state, oldest first.
+std::vector<CtrlrState*> AllAttached();
 Napi::Value Connect(const Napi::CallbackInfo& info);                                   // nvme_attach.cc
 Napi::Value Probe(const Napi::CallbackInfo& info);
+Napi::Value List(const Napi::CallbackInfo& info);
 Napi::Value TransportAvailable(const Napi::CallbackInfo& info);
 Napi::Value AdminRaw(const Napi::CallbackInfo& info, const std::shared_ptr<CtrlrState>& st);  // nvme_admin.cc
 Napi::Value GetLogPage(const Napi::CallbackInfo& info, const std::shared_ptr<CtrlrState>& st);
