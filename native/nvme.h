@@ -184,10 +184,13 @@ struct CompletionStatus {
   int sct = 0;
   int sc = 0;
   bool dnr = false;
-  // SPDK completes the commands outstanding on a queue that went away with this status itself:
-  // when the queue did go away, it is a lost connection, not something the controller said.
+  // SPDK completes the commands outstanding on a queue that went away with one of these statuses
+  // itself (SQ deletion for a lost fabrics connection; "aborted by request" when the PCIe
+  // transport aborts its trackers, as after a hot removal): when the queue did go away, it is a
+  // lost connection, not something the controller said.
   static bool IsLossStandIn(const spdk_nvme_cpl* cpl) {
-    return cpl->status.sct == SPDK_NVME_SCT_GENERIC && cpl->status.sc == SPDK_NVME_SC_ABORTED_SQ_DELETION;
+    return cpl->status.sct == SPDK_NVME_SCT_GENERIC &&
+           (cpl->status.sc == SPDK_NVME_SC_ABORTED_SQ_DELETION || cpl->status.sc == SPDK_NVME_SC_ABORTED_BY_REQUEST);
   }
   // Records the controller's status; returns the errno the request settles with.
   int Record(const spdk_nvme_cpl* cpl) {

@@ -21,6 +21,11 @@ export interface VmController {
   pciAddress: string;
   bus: string;
   addr?: string;
+  /**
+   * Its one namespace is the controller's own drive (`nvme,drive=...`) rather than an nvme-ns
+   * device: QEMU cannot hot-add nvme-ns devices, so a controller that is hot-added has this.
+   */
+  driveOnController?: boolean;
   namespaces: VmNamespace[];
 }
 
@@ -46,7 +51,7 @@ export const CTRL_C: VmController = {
 
 /** Behind a PCIe root port: the one that is hot-removed and hot-added. */
 export const CTRL_B: VmController = {
-  id: 'nvme-b', serial: 'SPDKNODE-B', pciAddress: '0000:01:00.0', bus: 'rp1',
+  id: 'nvme-b', serial: 'SPDKNODE-B', pciAddress: '0000:01:00.0', bus: 'rp1', driveOnController: true,
   namespaces: [{ drive: 'b1', nsid: 1, blockSize: 4096, sizeMb: 64 }],
 };
 

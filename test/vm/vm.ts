@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileS
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { controllerDevices, type VmController } from './layout';
+import { controllerDevices, type VmController, type VmNamespace } from './layout';
 
 export interface RunResult {
   code: number | null;
@@ -132,7 +132,7 @@ export class Vm {
       '-machine', 'q35', '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2',
       '-m', String(opts.memoryMb ?? 4096),
       '-nodefaults', '-no-reboot', '-display', 'none',
-      ...(opts.iommu ? ['-device', 'intel-iommu,intremap=off,aw-bits=48'] : []),
+      ...(opts.iommu ? ['-device', 'intel-iommu,intremap=on,aw-bits=48'] : []),
       '-kernel', join(opts.image, 'vmlinuz'),
       '-append', [
         `root=PARTUUID=${env.root_partuuid}`, 'rw', 'console=ttyS0', 'panic=-1',
@@ -236,10 +236,9 @@ export class Vm {
         if (!/Duplicate/.test(error.message)) throw error;
       });
     }
-    await this.qmp('device_add', { driver: 'nvme', id: controller.id, serial: controller.serial, bus: controller.bus, ...(controller.addr ? { addr: controller.addr } : {}) });
-    for (const ns of controller.namespaces) {
-      await this.qmp('device_add', { driver: 'nvme-ns', id: ns.drive + '-ns', drive: ns.drive, bus: controller.id, nsid: ns.nsid, logical_block_size: ns.blockSize, physical_block_size: ns.blockSize, ...(ns.metadataSize ? { ms: ns.metadataSize, mset: ns.extendedLba ? 1 : 0 } : {}) });
-    }
+    await this.qmp('device_add', controllerProperties(controller));
+    if (controller.driveOnController) return;
+    for (const ns of controller.namespaces) await this.qmp('device_add', { driver: 'nvme-ns', ...namespaceProperties(controller, ns) });
   }
 
   async close(): Promise<void> {
@@ -261,10 +260,28 @@ function qemuArgs(c: VmController, dir: string): string[] {
     truncateSync(file, ns.sizeMb * 1024 * 1024);
     args.push('-blockdev', `driver=raw,node-name=${ns.drive},file.driver=file,file.filename=${file}`);
   }
-  args.push('-device', `nvme,id=${c.id},serial=${c.serial},bus=${c.bus}${c.addr ? `,addr=${c.addr}` : ''}`);
-  for (const ns of c.namespaces) {
-    const md = ns.metadataSize ? `,ms=${ns.metadataSize},mset=${ns.extendedLba ? 1 : 0}` : '';
-    args.push('-device', `nvme-ns,id=${ns.drive}-ns,drive=${ns.drive},bus=${c.id},nsid=${ns.nsid},logical_block_size=${ns.blockSize},physical_block_size=${ns.blockSize}${md}`);
+  args.push('-device', ['nvme', ...Object.entries(controllerProperties(c)).filter(([k]) => k !== 'driver').map(([k, v]) => `${k}=${v}`)].join(','));
+  if (!c.driveOnController) {
+    for (const ns of c.namespaces) args.push('-device', ['nvme-ns', ...Object.entries(namespaceProperties(c, ns)).map(([k, v]) => `${k}=${v}`)].join(','));
   }
   return args;
+}
+
+/** QEMU's properties for a controller of the layout (device_add and -device take the same). */
+function controllerProperties(c: VmController): Record<string, string | number> {
+  const props: Record<string, string | number> = { driver: 'nvme', id: c.id, serial: c.serial, bus: c.bus };
+  if (c.addr) props.addr = c.addr;
+  if (c.driveOnController) {
+    const ns = c.namespaces[0]!;
+    Object.assign(props, { drive: ns.drive, logical_block_size: ns.blockSize, physical_block_size: ns.blockSize });
+  }
+  return props;
+}
+
+function namespaceProperties(c: VmController, ns: VmNamespace): Record<string, string | number> {
+  const props: Record<string, string | number> = {
+    id: `${ns.drive}-ns`, drive: ns.drive, bus: c.id, nsid: ns.nsid, logical_block_size: ns.blockSize, physical_block_size: ns.blockSize,
+  };
+  if (ns.metadataSize) Object.assign(props, { ms: ns.metadataSize, mset: ns.extendedLba ? 1 : 0 });
+  return props;
 }
