@@ -64,6 +64,8 @@ export interface CheckOptions {
   deviceHost?: DeviceHost;
   /** List the NVMe devices (`devices`); default true. The check before loading skips it: it reads every disk's first bytes. */
   devices?: boolean;
+  /** The directory the fix commands are written for (`cd` and relative paths); default `process.cwd()`. */
+  cwd?: string;
 }
 
 /** Checks the SPDK library, the addon and the machine. Synchronous; never throws for a bad install. */
@@ -71,7 +73,7 @@ export function checkFatLibrary(options: CheckOptions = {}): FatLibraryReport {
   const env = options.env ?? process.env;
   const root = options.packageRoot ?? packageRoot();
   const findings = new Findings();
-  const fixes = new Fixes(root);
+  const fixes = new Fixes(root, options.cwd);
   const cache: LoaderCache = options.ldconfig === false ? new Map() : readLoaderCache();
 
   // The addon names the exact SONAME it needs; look for that file first, as the loader would.
