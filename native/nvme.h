@@ -70,6 +70,8 @@ class CtrlrState : public AppResource, public std::enable_shared_from_this<Ctrlr
   int Unusable() const;
   // App thread. The error for a command SPDK aborted because the connection went away.
   int LostConnectionError() const { return timed_out ? -ETIMEDOUT : -ENXIO; }
+  // App thread. SPDK's remove callback: the PCIe device of `ctrlr` was hot-removed.
+  static void OnRemoved(void* arg, spdk_nvme_ctrlr* ctrlr);
   // App thread. A queue pair of this controller let go of its spdk_nvme_qpair.
   void QpairReleased(QpairState* q);
 
@@ -77,7 +79,6 @@ class CtrlrState : public AppResource, public std::enable_shared_from_this<Ctrlr
   static int AdminPoll(void* arg);
   static int DetachPoll(void* arg);
   static void OnTimeout(void* arg, spdk_nvme_ctrlr* ctrlr, spdk_nvme_qpair* qpair, uint16_t cid);
-  static void OnRemoved(void* arg, spdk_nvme_ctrlr* ctrlr);
   void Fail();
   void StartDetach();
   void Release();
@@ -147,12 +148,12 @@ void Init(Napi::Env env, Napi::Object exports);
 // Admin completions, keep-alives, connect and detach progress: 1 ms is what bdev_nvme uses for
 // connecting, and plenty for keep-alives of a few seconds.
 constexpr uint64_t kAdminPollUs = 1000;
-// How often SPDK's PCIe hotplug monitor runs while PCIe controllers are held (bdev_nvme's default).
+// How often the kernel's uevents are read while PCIe controllers are held (bdev_nvme's hotplug period).
 constexpr uint64_t kHotplugPollUs = 100000;
 
 // App thread. Hot removal of held PCIe controllers (nvme_hotplug.cc); fabrics trids are ignored.
-void WatchForRemoval(const spdk_nvme_transport_id& trid);
-void StopWatching(const spdk_nvme_transport_id& trid);
+void WatchForRemoval(const spdk_nvme_transport_id& trid, spdk_nvme_ctrlr* ctrlr);
+void StopWatching(spdk_nvme_ctrlr* ctrlr);
 
 // Each file's part of the JS surface. The CallbackInfo arguments are documented where defined;
 // the TypeScript layer (src/nvme) checked them.

@@ -67,7 +67,7 @@ void CtrlrState::Attached(spdk_nvme_ctrlr* attached, bool register_with_runtime)
   }
   if (trid.trtype == SPDK_NVME_TRANSPORT_PCIE) {
     spdk_nvme_ctrlr_set_remove_cb(attached, &CtrlrState::OnRemoved, nullptr);
-    nvme::WatchForRemoval(trid);
+    nvme::WatchForRemoval(trid, attached);
   }
   poller_ = SPDK_POLLER_REGISTER(&CtrlrState::AdminPoll, this, nvme::kAdminPollUs);
   if (register_with_runtime) runtime::Register(this);
@@ -161,7 +161,7 @@ int CtrlrState::DetachPoll(void* arg) {
 }
 
 void CtrlrState::Release() {
-  nvme::StopWatching(trid);
+  nvme::StopWatching(ctrlr);
   auto range = g_attached.equal_range(ctrlr);
   for (auto it = range.first; it != range.second; ++it) {
     if (it->second == this) {
