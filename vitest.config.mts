@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     pool: 'forks',
     include: ['test/**/*.test.ts'],
+    // The PCIe rig boots VMs: its own command, npm run test:vm (vitest.vm.config.mts).
+    exclude: ['test/vm/**', '**/node_modules/**'],
     globalSetup: ['test/spdk-notice.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -49,6 +49,8 @@ class CtrlrState : public AppResource, public std::enable_shared_from_this<Ctrlr
   uint32_t max_queue_depth = 0;  // CAP.MQES + 1
   bool fabrics = false;
   uint64_t command_timeout_us = 0;  // set before Attached(); 0: commands never time out
+  std::string origin;               // set before Attached(): "nvme.connect()" or "nvme.probe()", for messages
+  std::string hostnqn;              // the host NQN it was attached as (SPDK's default filled in)
 
   // App thread only.
   spdk_nvme_ctrlr* ctrlr = nullptr;
@@ -57,6 +59,7 @@ class CtrlrState : public AppResource, public std::enable_shared_from_this<Ctrlr
   bool failed = false;     // the admin queue failed: nothing more can be sent; detach it
   bool timed_out = false;  // a command outstanding too long made us fail it
   bool detaching = false;  // detach requested; no new commands or queue pairs
+  bool removed = false;    // the PCIe device was hot-removed (SPDK failed the controller)
 
   // App thread. Takes over an attached controller: polls it, registers it with the runtime
   // (unless `register_with_runtime` is false: SPDK is already stopping).
@@ -68,6 +71,8 @@ class CtrlrState : public AppResource, public std::enable_shared_from_this<Ctrlr
   int Unusable() const;
   // App thread. The error for a command SPDK aborted because the connection went away.
   int LostConnectionError() const { return timed_out ? -ETIMEDOUT : -ENXIO; }
+  // App thread. SPDK's remove callback: the PCIe device of `ctrlr` was hot-removed.
+  static void OnRemoved(void* arg, spdk_nvme_ctrlr* ctrlr);
   // App thread. A queue pair of this controller let go of its spdk_nvme_qpair.
   void QpairReleased(QpairState* q);
 
@@ -144,13 +149,26 @@ void Init(Napi::Env env, Napi::Object exports);
 // Admin completions, keep-alives, connect and detach progress: 1 ms is what bdev_nvme uses for
 // connecting, and plenty for keep-alives of a few seconds.
 constexpr uint64_t kAdminPollUs = 1000;
+// How often the kernel's uevents are read while PCIe controllers are held (bdev_nvme's hotplug period).
+constexpr uint64_t kHotplugPollUs = 100000;
+
+// App thread. Hot removal of held PCIe controllers (nvme_hotplug.cc); fabrics trids are ignored.
+void WatchForRemoval(const spdk_nvme_transport_id& trid, spdk_nvme_ctrlr* ctrlr);
+void StopWatching(spdk_nvme_ctrlr* ctrlr);
 
 // Each file's part of the JS surface. The CallbackInfo arguments are documented where defined;
 // the TypeScript layer (src/nvme) checked them.
 void InitCtrlr(Napi::Env env, Napi::Object exports);                                    // nvme_ctrlr.cc
 Napi::Value NewController(Napi::Env env, const std::shared_ptr<CtrlrState>& st);
+// App thread. The attached state (this process's NvmeController) of an SPDK controller, or of a
+// transport ID and host NQN; nullptr when there is none.
+CtrlrState* FindAttached(spdk_nvme_ctrlr* ctrlr);
+CtrlrState* FindAttached(const spdk_nvme_transport_id& trid, const char* hostnqn);
+// App thread. Every attached state, oldest first.
+std::vector<CtrlrState*> AllAttached();
 Napi::Value Connect(const Napi::CallbackInfo& info);                                   // nvme_attach.cc
 Napi::Value Probe(const Napi::CallbackInfo& info);
+Napi::Value List(const Napi::CallbackInfo& info);
 Napi::Value TransportAvailable(const Napi::CallbackInfo& info);
 Napi::Value AdminRaw(const Napi::CallbackInfo& info, const std::shared_ptr<CtrlrState>& st);  // nvme_admin.cc
 Napi::Value GetLogPage(const Napi::CallbackInfo& info, const std::shared_ptr<CtrlrState>& st);
@@ -168,10 +186,13 @@ struct CompletionStatus {
   int sct = 0;
   int sc = 0;
   bool dnr = false;
-  // SPDK completes the commands outstanding on a queue that went away with this status itself:
-  // when the queue did go away, it is a lost connection, not something the controller said.
+  // SPDK completes the commands outstanding on a queue that went away with one of these statuses
+  // itself (SQ deletion for a lost fabrics connection; "aborted by request" when the PCIe
+  // transport aborts its trackers, as after a hot removal): when the queue did go away, it is a
+  // lost connection, not something the controller said.
   static bool IsLossStandIn(const spdk_nvme_cpl* cpl) {
-    return cpl->status.sct == SPDK_NVME_SCT_GENERIC && cpl->status.sc == SPDK_NVME_SC_ABORTED_SQ_DELETION;
+    return cpl->status.sct == SPDK_NVME_SCT_GENERIC &&
+           (cpl->status.sc == SPDK_NVME_SC_ABORTED_SQ_DELETION || cpl->status.sc == SPDK_NVME_SC_ABORTED_BY_REQUEST);
   }
   // Records the controller's status; returns the errno the request settles with.
   int Record(const spdk_nvme_cpl* cpl) {

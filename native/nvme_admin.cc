@@ -71,7 +71,7 @@ class AdminRequest : public Request {
   static std::string Describe(int rc) {
     switch (rc) {
       case -EBADF: return "the controller was detached; connect to it again";
-      case -ENXIO: return "the controller failed (its connection was lost); detach it and connect again";
+      case -ENXIO: return "the controller failed (its connection was lost, or the device was removed); detach it and connect again";
       case -ETIMEDOUT:
         return "the controller failed: a command got no answer within the command timeout (is the target hung?); "
                "detach it and connect again";

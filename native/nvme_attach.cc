@@ -1,8 +1,18 @@
 // See nvme.h. Attaching controllers: connect (one controller, fabrics or PCIe) and probe (the
-// local PCIe bus), each an SPDK probe context polled on the app thread until it is done.
+// local PCIe bus), each an SPDK probe context polled on the app thread until it is done; and
+// list, a probe whose probe callback answers false, so that SPDK attaches nothing.
+//
+// One NvmeController per controller: connecting to (or probing the address of) a controller this
+// process already holds is refused with EBUSY naming the holder, rather than handing out a second
+// handle to the same spdk_nvme_ctrlr (SPDK would: it finds an attached fabrics controller by
+// transport ID and calls attach_cb again) or failing with SPDK's bare EIO (for PCIe, the device is
+// claimed). A controller held by another user of SPDK's NVMe driver in this process (bdev_nvme)
+// is detected the same way: SPDK calls attach_cb from inside spdk_nvme_connect_async() for an
+// existing controller, which a new one never is.
 #include <spdk/nvme.h>
 #include <spdk/thread.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
@@ -38,6 +48,36 @@ struct AttachOptions {
 
 class AttachRequest;
 
+enum class AttachMode { kConnect, kProbe, kList };
+
+// App thread only. Connects under way, so that a second connect to the same address is refused
+// rather than racing the first into two controllers.
+std::vector<AttachRequest*> g_connecting;
+
+// App thread. Polls an spdk_nvme_detach_ctx to its end from a poller of its own.
+struct DetachDrain {
+  spdk_nvme_detach_ctx* ctx;
+  spdk_poller* poller;
+};
+
+int PollDetachDrain(void* arg) {
+  auto* d = static_cast<DetachDrain*>(arg);
+  if (spdk_nvme_detach_poll_async(d->ctx) == -EAGAIN) return SPDK_POLLER_BUSY;
+  spdk_poller_unregister(&d->poller);
+  delete d;
+  return SPDK_POLLER_BUSY;
+}
+
+void DrainDetach(spdk_nvme_detach_ctx* ctx) {
+  auto* d = new DetachDrain{ctx, nullptr};
+  d->poller = SPDK_POLLER_REGISTER(PollDetachDrain, d, kAdminPollUs);
+}
+
+std::string HolderText(const CtrlrState& st) {
+  std::string detail = st.detaching ? " (being detached: wait for its detach() to settle)" : ": use that object, or detach it first (await ctrlr.detach())";
+  return "an NvmeController from " + st.origin + " holds it" + detail;
+}
+
 // spdk_nvme_connect_async() hands attach_cb the opts pointer as its context: this struct begins
 // with the opts so that the request can be found from it.
 struct ConnectContext {
@@ -48,8 +88,8 @@ static_assert(offsetof(ConnectContext, opts) == 0, "opts must come first");
 
 class AttachRequest : public Request, public AppResource {
  public:
-  AttachRequest(Napi::Env env, bool probe, AttachOptions options)
-      : deferred(Napi::Promise::Deferred::New(env)), probe_(probe), options_(std::move(options)) {
+  AttachRequest(Napi::Env env, AttachMode mode, AttachOptions options)
+      : deferred(Napi::Promise::Deferred::New(env)), mode_(mode), probe_(mode != AttachMode::kConnect), options_(std::move(options)) {
     context_.owner = this;
     mark_ = log::Mark();
   }
@@ -74,19 +114,91 @@ class AttachRequest : public Request, public AppResource {
     // Failed commands are reported to JavaScript as errors; SPDK printing each is noise.
     o.disable_error_logging = true;
 
-    probe_ctx_ = probe_ ? spdk_nvme_probe_async(&trid_, this, &AttachRequest::OnProbe, &AttachRequest::OnAttach, nullptr)
-                        : spdk_nvme_connect_async(&trid_, &o, &AttachRequest::OnConnectAttach);
+    if (mode_ == AttachMode::kList && trid_.traddr[0] != '\0') {
+      if (CtrlrState* holder = FindAttached(trid_, nullptr)) {
+        listed_.push_back({holder->trid.traddr, "an NvmeController from " + holder->origin});
+        runtime::Complete(this);
+        return;
+      }
+    }
+    if (mode_ == AttachMode::kConnect || (mode_ == AttachMode::kProbe && trid_.traddr[0] != '\0')) {
+      if (CtrlrState* holder = FindAttached(trid_, o.hostnqn)) {
+        Fail(-EBUSY, TridText(trid_) + " is already attached in this process: " + HolderText(*holder));
+        return;
+      }
+      for (AttachRequest* other : g_connecting) {
+        if (spdk_nvme_transport_id_compare(&other->trid_, &trid_) == 0 && strcmp(other->context_.opts.hostnqn, o.hostnqn) == 0) {
+          Fail(-EBUSY, "a connect() to " + TridText(trid_) + " is already under way in this process: await it, and use the NvmeController it gives");
+          return;
+        }
+      }
+    }
+
+    in_start_call_ = true;
+    switch (mode_) {
+      case AttachMode::kConnect:
+        probe_ctx_ = spdk_nvme_connect_async(&trid_, &o, &AttachRequest::OnConnectAttach);
+        break;
+      case AttachMode::kProbe:
+        probe_ctx_ = spdk_nvme_probe_async(&trid_, this, &AttachRequest::OnProbe, &AttachRequest::OnAttach, nullptr);
+        break;
+      case AttachMode::kList:
+        probe_ctx_ = spdk_nvme_probe_async(&trid_, this, &AttachRequest::OnListProbe, &AttachRequest::OnAttach, nullptr);
+        break;
+    }
+    in_start_call_ = false;
     if (probe_ctx_ == nullptr) {
+      std::string held = ReleaseAlreadyHeld();
+      if (!held.empty()) {
+        Fail(-EBUSY, TridText(trid_) + " is already attached in this process: " + held);
+        return;
+      }
+      // DPDK says why it could not attach a device; a device already claimed is refused silently.
+      bool dpdk_failed = false;
+      for (const auto& line : log::Since(mark_)) {
+        if (line.find("attach") != std::string::npos || line.find("EAL") != std::string::npos) dpdk_failed = true;
+      }
+      if (trid_.trtype == SPDK_NVME_TRANSPORT_PCIE && trid_.traddr[0] != '\0' && dpdk_failed) {
+        Fail(-EIO, std::string("DPDK could not attach ") + trid_.traddr +
+                       " (its log says why; with vfio-pci, every device of the IOMMU group must be bound to vfio-pci or to no driver)");
+        return;
+      }
+      if (mode_ == AttachMode::kList && trid_.traddr[0] != '\0') {
+        // The device is there (the TypeScript layer checked sysfs) but SPDK could not claim it.
+        listed_.push_back({trid_.traddr, "another user of SPDK's NVMe driver (a bdev_nvme controller in this process, or another SPDK process)"});
+        runtime::Complete(this);
+        return;
+      }
+      if (trid_.trtype == SPDK_NVME_TRANSPORT_PCIE && trid_.traddr[0] != '\0') {
+        // SPDK could not claim the device: it is attached already (by bdev_nvme in this process, or
+        // another SPDK process), or DPDK cannot use it. The TypeScript layer checked the driver.
+        Fail(-EBUSY, std::string("SPDK could not claim ") + trid_.traddr +
+                         ": another user of SPDK's NVMe driver holds it (a bdev_nvme controller in this process: "
+                         "bdev_nvme_get_controllers lists them, bdev_nvme_detach_controller releases one; or another SPDK process)");
+        return;
+      }
       Fail(-EIO, std::string(probe_ ? "could not start probing " : "could not start connecting to ") + TridText(trid_));
       return;
     }
+    if (mode_ == AttachMode::kConnect) g_connecting.push_back(this);
     runtime::Register(this);
     poller_ = SPDK_POLLER_REGISTER(&AttachRequest::Poll, this, kAdminPollUs);
   }
 
   void Deliver(Napi::Env env) override {
     if (rc_ != 0) {
-      deferred.Reject(MakeError(env, probe_ ? "nvme.probe" : "nvme.connect", rc_, message_, log_));
+      deferred.Reject(MakeError(env, Operation(), rc_, message_, log_));
+      return;
+    }
+    if (mode_ == AttachMode::kList) {
+      Napi::Array list = Napi::Array::New(env, listed_.size());
+      for (size_t i = 0; i < listed_.size(); i++) {
+        Napi::Object entry = Napi::Object::New(env);
+        entry.Set("traddr", listed_[i].traddr);
+        entry.Set("heldBy", listed_[i].held_by.empty() ? env.Null() : Napi::String::New(env, listed_[i].held_by));
+        list.Set(static_cast<uint32_t>(i), entry);
+      }
+      deferred.Resolve(list);
       return;
     }
     if (!probe_) {
@@ -107,6 +219,10 @@ class AttachRequest : public Request, public AppResource {
   Napi::Promise::Deferred deferred;
 
  private:
+  const char* Operation() const {
+    return mode_ == AttachMode::kConnect ? "nvme.connect" : mode_ == AttachMode::kProbe ? "nvme.probe" : "nvme.list";
+  }
+
   void Fail(int rc, std::string message) {
     rc_ = rc;
     message_ = std::move(message);
@@ -119,6 +235,12 @@ class AttachRequest : public Request, public AppResource {
     return true;
   }
 
+  // nvme.list(): note the controller, attach nothing.
+  static bool OnListProbe(void* ctx, const spdk_nvme_transport_id* trid, spdk_nvme_ctrlr_opts*) {
+    static_cast<AttachRequest*>(ctx)->listed_.push_back({trid->traddr, ""});
+    return false;
+  }
+
   static void OnAttach(void* ctx, const spdk_nvme_transport_id*, spdk_nvme_ctrlr* ctrlr, const spdk_nvme_ctrlr_opts*) {
     static_cast<AttachRequest*>(ctx)->Adopt(ctrlr);
   }
@@ -129,10 +251,34 @@ class AttachRequest : public Request, public AppResource {
   }
 
   void Adopt(spdk_nvme_ctrlr* ctrlr) {
+    if (in_start_call_ || FindAttached(ctrlr) != nullptr) {
+      // SPDK handed out a controller that was attached before this request (see the top of the
+      // file): someone in this process holds it. Give back the reference SPDK just took.
+      already_held_.push_back(ctrlr);
+      return;
+    }
     auto st = std::make_shared<CtrlrState>();
     st->command_timeout_us = uint64_t{options_.command_timeout_ms} * 1000;
+    st->origin = mode_ == AttachMode::kConnect ? "nvme.connect()" : "nvme.probe()";
     st->Attached(ctrlr, !stopping_);
     attached_.push_back(std::move(st));
+  }
+
+  // Drops the references SPDK took on controllers someone else holds; the message says who.
+  std::string ReleaseAlreadyHeld() {
+    std::string holder;
+    for (spdk_nvme_ctrlr* ctrlr : already_held_) {
+      CtrlrState* st = FindAttached(ctrlr);
+      holder = st != nullptr ? HolderText(*st)
+                             : "another user of SPDK's NVMe driver holds it (a bdev_nvme controller: bdev_nvme_get_controllers lists them, "
+                               "bdev_nvme_detach_controller releases one)";
+      // Another holder remains, so this only drops a reference and SPDK has nothing to destruct;
+      // should the holder have let go meanwhile, the destruction is polled, never waited for.
+      spdk_nvme_detach_ctx* ctx = nullptr;
+      if (spdk_nvme_detach_async(ctrlr, &ctx) == 0 && ctx != nullptr) DrainDetach(ctx);
+    }
+    already_held_.clear();
+    return holder;
   }
 
   static int Poll(void* arg) {
@@ -146,6 +292,8 @@ class AttachRequest : public Request, public AppResource {
 
   void Finished() {
     runtime::Unregister(this);
+    g_connecting.erase(std::remove(g_connecting.begin(), g_connecting.end(), this), g_connecting.end());
+    std::string held = ReleaseAlreadyHeld();
     if (stopping_) {
       auto done = std::move(stop_done_);
       auto remaining = std::make_shared<size_t>(attached_.size() + 1);
@@ -157,6 +305,20 @@ class AttachRequest : public Request, public AppResource {
       for (auto& st : attached) st->Shutdown(finish);
       Fail(-ESHUTDOWN, "SPDK stopped while " + std::string(probe_ ? "probing " : "connecting to ") + TridText(trid_));
       finish();
+      return;
+    }
+    if (mode_ == AttachMode::kList) {
+      // SPDK's enumeration skips devices already attached: add this process's own.
+      for (CtrlrState* st : AllAttached()) {
+        if (st->trid.trtype != SPDK_NVME_TRANSPORT_PCIE) continue;
+        if (trid_.traddr[0] != '\0' && spdk_nvme_transport_id_compare(&st->trid, &trid_) != 0) continue;
+        listed_.push_back({st->trid.traddr, "an NvmeController from " + st->origin});
+      }
+      runtime::Complete(this);
+      return;
+    }
+    if (!probe_ && attached_.empty() && !held.empty()) {
+      Fail(-EBUSY, TridText(trid_) + " is already attached in this process: " + held);
       return;
     }
     if (!probe_ && attached_.empty()) {
@@ -174,7 +336,16 @@ class AttachRequest : public Request, public AppResource {
     runtime::Complete(this);
   }
 
+  struct Listed {
+    std::string traddr;
+    std::string held_by;  // empty: free
+  };
+
+  AttachMode mode_;
   bool probe_;
+  bool in_start_call_ = false;
+  std::vector<spdk_nvme_ctrlr*> already_held_;
+  std::vector<Listed> listed_;
   AttachOptions options_;
   ConnectContext context_{};
   spdk_nvme_transport_id trid_{};
@@ -203,10 +374,10 @@ AttachOptions ReadAttachOptions(const Napi::CallbackInfo& info) {
   return o;
 }
 
-Napi::Value Attach(const Napi::CallbackInfo& info, bool probe) {
+Napi::Value Attach(const Napi::CallbackInfo& info, AttachMode mode) {
   Napi::Env env = info.Env();
-  runtime::CheckRunning(env, probe ? "nvme.probe" : "nvme.connect");
-  auto* req = new AttachRequest(env, probe, ReadAttachOptions(info));
+  runtime::CheckRunning(env, mode == AttachMode::kConnect ? "nvme.connect" : mode == AttachMode::kProbe ? "nvme.probe" : "nvme.list");
+  auto* req = new AttachRequest(env, mode, ReadAttachOptions(info));
   Napi::Promise promise = req->deferred.Promise();
   runtime::Submit(env, req);
   return promise;
@@ -214,8 +385,9 @@ Napi::Value Attach(const Napi::CallbackInfo& info, bool probe) {
 
 }  // namespace
 
-Napi::Value Connect(const Napi::CallbackInfo& info) { return Attach(info, false); }
-Napi::Value Probe(const Napi::CallbackInfo& info) { return Attach(info, true); }
+Napi::Value Connect(const Napi::CallbackInfo& info) { return Attach(info, AttachMode::kConnect); }
+Napi::Value Probe(const Napi::CallbackInfo& info) { return Attach(info, AttachMode::kProbe); }
+Napi::Value List(const Napi::CallbackInfo& info) { return Attach(info, AttachMode::kList); }
 
 Napi::Value TransportAvailable(const Napi::CallbackInfo& info) {
   // The transport list is fixed once the library is loaded: no need to ask the app thread.

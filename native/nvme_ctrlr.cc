@@ -18,9 +18,34 @@ namespace spdk_node {
 // ---- CtrlrState ---------------------------------------------------------------------------
 
 namespace {
-// App thread only. Every attached state by its SPDK controller (two handles may share one).
+// App thread only. Every attached state by its SPDK controller. Attaching refuses a controller
+// that already has one (EBUSY, see nvme_attach.cc), so there is one state per controller; the
+// multimap keeps working if that ever changes.
 std::multimap<spdk_nvme_ctrlr*, CtrlrState*> g_attached;
 }  // namespace
+
+namespace nvme {
+CtrlrState* FindAttached(spdk_nvme_ctrlr* ctrlr) {
+  auto it = g_attached.find(ctrlr);
+  return it == g_attached.end() ? nullptr : it->second;
+}
+
+CtrlrState* FindAttached(const spdk_nvme_transport_id& trid, const char* hostnqn) {
+  for (auto& [ctrlr, st] : g_attached) {
+    if (spdk_nvme_transport_id_compare(&st->trid, &trid) != 0) continue;
+    // A fabrics controller is per host: another host NQN is another controller (as SPDK sees it).
+    if (trid.trtype != SPDK_NVME_TRANSPORT_PCIE && hostnqn != nullptr && st->hostnqn != hostnqn) continue;
+    return st;
+  }
+  return nullptr;
+}
+
+std::vector<CtrlrState*> AllAttached() {
+  std::vector<CtrlrState*> all;
+  for (auto& [ctrlr, st] : g_attached) all.push_back(st);
+  return all;
+}
+}  // namespace nvme
 
 void CtrlrState::Attached(spdk_nvme_ctrlr* attached, bool register_with_runtime) {
   ctrlr = attached;
@@ -30,6 +55,7 @@ void CtrlrState::Attached(spdk_nvme_ctrlr* attached, bool register_with_runtime)
   max_xfer_size = spdk_nvme_ctrlr_get_max_xfer_size(attached);
   max_queue_depth = spdk_nvme_ctrlr_get_regs_cap(attached).bits.mqes + 1u;
   trid = *spdk_nvme_ctrlr_get_transport_id(attached);
+  hostnqn = spdk_nvme_ctrlr_get_opts(attached)->hostnqn;
   fabrics = spdk_nvme_ctrlr_is_fabrics(attached);
   self_while_attached_ = shared_from_this();
   g_attached.emplace(attached, this);
@@ -38,6 +64,10 @@ void CtrlrState::Attached(spdk_nvme_ctrlr* attached, bool register_with_runtime)
     // attach's timeout wins), so it finds them by controller rather than holding one.
     spdk_nvme_ctrlr_register_timeout_callback(attached, command_timeout_us, command_timeout_us, &CtrlrState::OnTimeout,
                                               nullptr);
+  }
+  if (trid.trtype == SPDK_NVME_TRANSPORT_PCIE) {
+    spdk_nvme_ctrlr_set_remove_cb(attached, &CtrlrState::OnRemoved, nullptr);
+    nvme::WatchForRemoval(trid, attached);
   }
   poller_ = SPDK_POLLER_REGISTER(&CtrlrState::AdminPoll, this, nvme::kAdminPollUs);
   if (register_with_runtime) runtime::Register(this);
@@ -49,6 +79,13 @@ void CtrlrState::Attached(spdk_nvme_ctrlr* attached, bool register_with_runtime)
 void CtrlrState::OnTimeout(void*, spdk_nvme_ctrlr* ctrlr, spdk_nvme_qpair*, uint16_t) {
   auto range = g_attached.equal_range(ctrlr);
   for (auto it = range.first; it != range.second; ++it) it->second->timed_out = true;
+}
+
+// Called by SPDK's hotplug monitor (nvme_hotplug.cc) after it failed the controller: mark it;
+// the admin poller sees the failure and fails the queue pairs.
+void CtrlrState::OnRemoved(void*, spdk_nvme_ctrlr* ctrlr) {
+  auto range = g_attached.equal_range(ctrlr);
+  for (auto it = range.first; it != range.second; ++it) it->second->removed = true;
 }
 
 int CtrlrState::Unusable() const {
@@ -124,6 +161,7 @@ int CtrlrState::DetachPoll(void* arg) {
 }
 
 void CtrlrState::Release() {
+  nvme::StopWatching(ctrlr);
   auto range = g_attached.equal_range(ctrlr);
   for (auto it = range.first; it != range.second; ++it) {
     if (it->second == this) {
@@ -354,6 +392,7 @@ void InitCtrlr(Napi::Env env, Napi::Object exports) {
   Data(env).nvme_qpair_constructor = Napi::Persistent(DefineQpairClass(env));
   exports.Set("nvmeConnect", Napi::Function::New(env, Connect, "nvmeConnect"));
   exports.Set("nvmeProbe", Napi::Function::New(env, Probe, "nvmeProbe"));
+  exports.Set("nvmeList", Napi::Function::New(env, List, "nvmeList"));
   exports.Set("nvmeTransportAvailable", Napi::Function::New(env, TransportAvailable, "nvmeTransportAvailable"));
 }
 }  // namespace nvme

@@ -13,6 +13,9 @@ import {
 } from './doctor/library';
 import { inspectManifest, type ManifestReport } from './doctor/manifest';
 import { permissionFindings, probePermissions, type PermissionsReport } from './doctor/permissions';
+import { describeDevices, probeDevices } from './doctor/devices';
+import type { DeviceHost } from './devices/host';
+import type { NvmeDevice } from './devices/list';
 
 export type { AddonCandidate, AddonKind, AddonReport } from './doctor/addon';
 export type { Finding } from './doctor/findings';
@@ -40,6 +43,8 @@ export interface FatLibraryReport {
   hugepages: HugepagesReport;
   permissions: PermissionsReport;
   cores: CoresReport;
+  /** The NVMe controllers on the PCI bus, as listDevices() reports them ([] when not asked for). */
+  devices: NvmeDevice[];
   /** What prevents loading, each with its fix. */
   problems: Finding[];
   /** What will limit or hurt SPDK once loaded, each with its fix. */
@@ -55,6 +60,10 @@ export interface CheckOptions {
   libraryDirs?: readonly string[];
   /** Consult `ldconfig -p`; default true. */
   ldconfig?: boolean;
+  /** The machine whose NVMe devices are listed; default the real one (tests pass a fake). */
+  deviceHost?: DeviceHost;
+  /** List the NVMe devices (`devices`); default true. The check before loading skips it: it reads every disk's first bytes. */
+  devices?: boolean;
   /** The directory the fix commands are written for (`cd` and relative paths); default `process.cwd()`. */
   cwd?: string;
 }
@@ -96,9 +105,11 @@ export function checkFatLibrary(options: CheckOptions = {}): FatLibraryReport {
     findings.warning('cores-few', `only ${cores.available} CPU is available: SPDK's reactor polls its core continuously and will starve Node.js`, 'run on a machine (or cgroup/taskset) with at least 2 CPUs');
   }
 
+  const devices = options.devices === false ? [] : probeDevices(options.deviceHost);
+
   return {
     ok: findings.problems.length === 0,
-    library, manifest, addon, hugepages, permissions, cores,
+    library, manifest, addon, hugepages, permissions, cores, devices,
     problems: findings.problems,
     warnings: findings.warnings,
   };
@@ -149,6 +160,7 @@ export function formatReport(report: FatLibraryReport): string {
     ['hugepages', describeHugepages(report.hugepages)],
     ['access', [p.root ? 'root' : `uid ${p.uid}: ${p.hugepagesDir} ${p.hugepages}, /dev/vfio ${p.vfio}`]],
     ['cores', [String(report.cores.available)]],
+    ['nvme', describeDevices(report.devices)],
   ];
   const out = [`spdk-node doctor: ${verdict} (${counts})`, ''];
   for (const [label, lines] of rows) {

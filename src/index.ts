@@ -8,7 +8,7 @@ export { IoQueue } from './queue';
 export type { IoQueueOptions, CompletionHandler } from './queue';
 export type { BdevInfo, BdevIoType } from './bdev-info';
 export { Nvme } from './nvme/nvme';
-export type { NvmeConnectOptions } from './nvme/nvme';
+export type { NvmeConnectOptions, NvmeListEntry } from './nvme/nvme';
 export { NvmeController } from './nvme/controller';
 export type { NvmeCommand, NvmeCompletion, IdentifyOptions, GetLogPageOptions } from './nvme/controller';
 export { NvmeNamespace } from './nvme/namespace';
@@ -22,6 +22,11 @@ export type { NvmeControllerData, NvmeVersion, NvmeOptionalCommands } from './nv
 export { decodeHealthLog } from './nvme/health';
 export type { NvmeHealthLog, NvmeCriticalWarnings } from './nvme/health';
 export { nvmeStatusNames } from './nvme/status';
+export { listDevices, bindDevices, unbindDevices, systemHost, NVME_PCI_CLASS } from './devices';
+export type {
+  NvmeDevice, DeviceOptions, BindOptions, BindResult, UnbindResult, DeviceChange, DeviceSelection, UserSpaceDriver,
+  DeviceUse, DeviceUseKind, DeviceHost, HostUser,
+} from './devices';
 export { SpdkError, NvmeError, RpcError, errnoName } from './errors';
 export type { NvmeStatus, SpdkErrorOptions } from './errors';
 export { SpdkLoadError } from './load-error';

@@ -55,7 +55,7 @@ function preloadLibrary(path: string, report: FatLibraryReport, fixes: Fixes): v
  *   later call (after the user fixes SPDK_FAT_LIB, say) checks again.
  */
 export function loadNative<T>(): T {
-  cached ??= loadChecked(checkFatLibrary());
+  cached ??= loadChecked(checkFatLibrary({ devices: false }));
   return cached.exports as T;
 }
 

@@ -56,7 +56,10 @@ export class Spdk implements AsyncDisposable {
   readonly #forgetUnexpectedStop: () => void;
   #nvme: Nvme | undefined;
 
-  private constructor(version: string, cores: number, mainCore: number, rpcSocket: string | null, rpc: RpcClient | null) {
+  readonly #pci: boolean;
+
+  private constructor(version: string, cores: number, mainCore: number, rpcSocket: string | null, rpc: RpcClient | null, pci: boolean) {
+    this.#pci = pci;
     this.version = version;
     this.cores = cores;
     this.mainCore = mainCore;
@@ -91,7 +94,7 @@ export class Spdk implements AsyncDisposable {
       }
     }
     const version = /v\d+\.\d+(\.\d+)?\S*/.exec(info.version)?.[0] ?? info.version;
-    const spdk = new Spdk(version, info.cores, info.mainCore, native.rpcSocket || null, rpc);
+    const spdk = new Spdk(version, info.cores, info.mainCore, native.rpcSocket || null, rpc, native.pci);
     installSignalHandlers(() => spdk.stop());
     if (native.interruptMode && rpc !== null) void warnAboutBusyPollers(rpc);
     return spdk;
@@ -115,7 +118,7 @@ export class Spdk implements AsyncDisposable {
 
   /** NVMe controllers through SPDK's NVMe driver: connect (fabrics, PCIe) and probe. */
   get nvme(): Nvme {
-    this.#nvme ??= new Nvme();
+    this.#nvme ??= new Nvme({ pci: this.#pci, rpc: () => this.#rpc });
     return this.#nvme;
   }
 

@@ -4,8 +4,11 @@ import { bdevListCommand } from './bdev-list';
 import { bdevPerfCommand } from './bdev-perf';
 import type { Command } from './command';
 import { demoCommand } from './demo';
+import { devicesCommands } from './devices';
 import { doctorCommand } from './doctor';
 import { nvmeIdentifyCommand } from './nvme-identify';
 import { rpcCommand } from './rpc';
 
-export const commands: readonly Command[] = [doctorCommand, demoCommand, bdevListCommand, bdevPerfCommand, nvmeIdentifyCommand, rpcCommand];
+export const commands: readonly Command[] = [
+  doctorCommand, demoCommand, ...devicesCommands(), bdevListCommand, bdevPerfCommand, nvmeIdentifyCommand, rpcCommand,
+];

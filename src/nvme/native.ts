@@ -69,5 +69,7 @@ export interface NativeNvmeController {
 export interface NativeNvme {
   nvmeConnect(trid: string, options: NativeNvmeConnectOptions): Promise<NativeNvmeController>;
   nvmeProbe(trid: string, options: NativeNvmeConnectOptions): Promise<NativeNvmeController[]>;
+  /** Probes without attaching: SPDK's probe callback answers false. This process's own controllers are added with `heldBy`. */
+  nvmeList(trid: string, options: NativeNvmeConnectOptions): Promise<Array<{ traddr: string; heldBy: string | null }>>;
   nvmeTransportAvailable(trtype: string): boolean;
 }

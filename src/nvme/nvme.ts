@@ -5,6 +5,10 @@ import { describe, integer, options } from './check';
 import { NvmeController } from './controller';
 import type { NativeNvmeConnectOptions } from './native';
 import { DISCOVERY_NQN, formatTransportId, normalizeTransportId, type TransportId } from './transport-id';
+import { SpdkError } from '../errors';
+import { checkPcieUsable } from '../devices/usable';
+import type { RpcClient } from '../rpc/client';
+import { bdevNvmeHolders, sameController } from './bdev-holders';
 
 export interface NvmeConnectOptions {
   /** Host NQN to connect as (fabrics). Default: SPDK's, derived from the host's UUID. */
@@ -36,14 +40,45 @@ export interface NvmeConnectOptions {
   dataDigest?: boolean;
 }
 
+/** A local controller SPDK's PCIe driver can attach, as nvme.list() finds it. */
+export interface NvmeListEntry {
+  /** `{ trtype: 'PCIe', traddr }`: what connect() takes. */
+  transportId: TransportId;
+  /**
+   * What in this process holds it (`'an NvmeController from nvme.connect()'`), or null when it is
+   * free. connect() to a held controller fails with EBUSY.
+   */
+  heldBy: string | null;
+}
+
+/** @internal What the Spdk instance tells its Nvme. */
+export interface NvmeContext {
+  /** SPDK was started with PCI access (`pci` start option). */
+  pci: boolean;
+  /** The instance's RPC client, to name bdev_nvme controllers that hold a controller. */
+  rpc?: () => RpcClient | null;
+}
+
 const DEFAULT_KEEP_ALIVE_MS = 5000;
 const DEFAULT_ACK_TIMEOUT_MS = 4096;
 const DEFAULT_FABRICS_COMMAND_TIMEOUT_MS = 10_000;
 
 export class Nvme {
+  readonly #context: NvmeContext;
+
+  /** @internal Use `spdk.nvme`. */
+  constructor(context: NvmeContext = { pci: true }) {
+    this.#context = context;
+  }
+
   /**
    * Connects to (attaches) one controller: a PCIe address, or a fabrics address and subsystem.
    * `trid` is SPDK's string form or an object.
+   *
+   * A PCIe controller must be bound to a user-space driver first (`spdk-node devices bind ADDR`,
+   * bindDevices()); one the kernel holds fails with ENODEV saying so. A controller this process
+   * already holds (an NvmeController from connect() or probe(), or a bdev_nvme controller) fails
+   * with EBUSY naming the holder: one handle per controller.
    */
   connect(trid: string | TransportId, opts?: NvmeConnectOptions): Promise<NvmeController> {
     try {
@@ -51,8 +86,12 @@ export class Nvme {
       if (t.subnqn === DISCOVERY_NQN) {
         throw new TypeError(`nvme.connect: connecting to a discovery controller is not offered (SPDK's driver does it synchronously, which would block its reactor); connect to a subsystem NQN`);
       }
+      if (t.trtype === 'PCIe') this.#checkPcie('nvme.connect', t.traddr);
       const native = nativeOptions('nvme.connect', t, opts);
-      return addon().nvmeConnect(formatTransportId(t), native).then((c) => new NvmeController(c));
+      return addon().nvmeConnect(formatTransportId(t), native).then(
+        (c) => new NvmeController(c),
+        (error: unknown) => this.#nameBdevHolder(error, t, native.hostnqn),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -60,7 +99,8 @@ export class Nvme {
 
   /**
    * Finds the local PCIe controllers (bound to vfio-pci or uio; all of them, or the one at
-   * `traddr`) and attaches every one; an empty list when there are none.
+   * `traddr`) and attaches every one this process does not hold yet; an empty list when there
+   * are none. To see them without attaching, use list().
    *
    * NVMe-oF discovery is not offered: SPDK's driver connects to a discovery controller
    * synchronously, which would stall SPDK's reactor (and deadlock with a target in this
@@ -72,11 +112,69 @@ export class Nvme {
       if (t.trtype !== 'PCIe') {
         throw new TypeError(`nvme.probe: probing enumerates local PCIe controllers, not ${t.trtype}; SPDK's NVMe-oF discovery would block its reactor, so connect() to the subsystem NQN instead`);
       }
+      this.#checkPcie('nvme.probe', t.traddr);
       const native = nativeOptions('nvme.probe', t, opts);
-      return addon().nvmeProbe(formatTransportId(t), native).then((list) => list.map((c) => new NvmeController(c)));
+      return addon().nvmeProbe(formatTransportId(t), native).then(
+        (list) => list.map((c) => new NvmeController(c)),
+        (error: unknown) => this.#nameBdevHolder(error, t, native.hostnqn),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * The local PCIe controllers SPDK's driver can attach (bound to vfio-pci or uio; all of them,
+   * or the one at `traddr`), without attaching any: SPDK probes the bus and its probe callback
+   * answers "no" to each. Those this process holds are listed too, with `heldBy` naming the
+   * holder: an NvmeController, or a bdev_nvme controller by name (found through the instance's
+   * RPC; without one, `rpcSocket: false`, only when asked for by `traddr`, unnamed). Nothing is
+   * held afterwards, so connect() to any free one works. (listDevices() shows every NVMe
+   * controller on the machine, whatever its driver, without SPDK.)
+   */
+  list(trid: string | TransportId = { trtype: 'PCIe' }): Promise<NvmeListEntry[]> {
+    try {
+      const t = normalizeTransportId(trid, 'nvme.list', 'probe');
+      if (t.trtype !== 'PCIe') {
+        throw new TypeError(`nvme.list: listing enumerates local PCIe controllers, not ${t.trtype}; SPDK's NVMe-oF discovery would block its reactor`);
+      }
+      this.#checkPcie('nvme.list', t.traddr);
+      const native = nativeOptions('nvme.list', t, undefined);
+      return addon().nvmeList(formatTransportId(t), native).then(async (list) => {
+        const entries: NvmeListEntry[] = list.map((e) => ({ transportId: { trtype: 'PCIe', traddr: e.traddr }, heldBy: e.heldBy }));
+        // SPDK's enumeration skips the devices bdev_nvme holds: name them (and replace the vaguer
+        // answer the native side gives for one asked for by address).
+        for (const holder of await bdevNvmeHolders(this.#context.rpc?.() ?? null)) {
+          if (holder.trtype.toLowerCase() !== 'pcie' || (t.traddr !== undefined && !sameController(holder, t, undefined))) continue;
+          const heldBy = `the bdev_nvme controller '${holder.name}'`;
+          const known = entries.find((e) => sameController(holder, e.transportId, undefined));
+          if (known) known.heldBy = heldBy;
+          else entries.push({ transportId: { trtype: 'PCIe', traddr: holder.traddr }, heldBy });
+        }
+        return entries.sort((a, b) => (a.transportId.traddr! < b.transportId.traddr! ? -1 : a.transportId.traddr! > b.transportId.traddr! ? 1 : 0));
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** An EBUSY for a controller another user of SPDK's driver holds: if bdev_nvme does, say which controller. */
+  async #nameBdevHolder(error: unknown, trid: TransportId, hostnqn: string): Promise<never> {
+    if (!(error instanceof SpdkError) || error.code !== 'EBUSY' || !error.reason.includes('bdev_nvme')) throw error;
+    const holder = (await bdevNvmeHolders(this.#context.rpc?.() ?? null)).find((h) => sameController(h, trid, hostnqn));
+    if (holder === undefined) throw error;
+    throw new SpdkError(`${formatTransportId(trid)} is already attached in this process: the bdev_nvme controller '${holder.name}' holds it (its bdevs are ${holder.name}n1...): use them, or release it first (bdev_nvme_detach_controller({ name: '${holder.name}' }))`, {
+      operation: error.operation, errno: error.errno, log: error.log, cause: error,
+    });
+  }
+
+  #checkPcie(operation: string, traddr: string | undefined): void {
+    if (!this.#context.pci) {
+      throw new SpdkError('SPDK was started without PCI access (the pci start option is false, its default when not root): start SPDK as root, or with { pci: true }', {
+        operation, errno: 19,
+      });
+    }
+    if (traddr !== undefined) checkPcieUsable(traddr, operation);
   }
 
   /** Is a transport ('PCIe', 'TCP', 'RDMA'...) built into this SPDK? */

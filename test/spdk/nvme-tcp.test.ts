@@ -220,12 +220,10 @@ describeSpdk('NVMe over TCP, target in this process', () => {
     expect((await third.namespaces()[0]!.read(q3, 42, 1)).equals(data)).toBe(true);
   });
 
-  it('shares the controller between two connections with the same address and host NQN', async () => {
-    const again = await spdk.nvme.connect(tridOf(target));
-    expect(again.data.cntlid).toBe(ctrlr.data.cntlid);
-    const q = await again.allocIoQpair();
-    expect(q.id).not.toBe(qp.id);
-    await again.detach();
+  it('refuses a second handle to the controller (same address and host NQN) with EBUSY naming the first', async () => {
+    const error = await spdk.nvme.connect(tridOf(target)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'EBUSY', operation: 'nvme.connect' });
+    expect((error as SpdkError).message).toMatch(/already attached in this process: an NvmeController from nvme\.connect\(\) holds it/);
     // The first handle still works.
     await ns512.write(qp, 7, Buffer.alloc(512, 7));
     expect((await ns512.read(qp, 7, 1))[0]).toBe(7);
@@ -299,7 +297,7 @@ describeSpdk('NVMe over TCP, target in this process', () => {
   });
 
   it('stops SPDK with a controller and queue pair still open, and a connect under way', async () => {
-    const extra = await spdk.nvme.connect(tridOf(target));
+    const extra = await spdk.nvme.connect(tridOf(target), { hostnqn: 'nqn.2014-08.org.nvmexpress:uuid:5d1e4b59-3c0e-4f37-9a4e-c2b1f0a1e7ab' });
     const q = await extra.allocIoQpair();
     const [ns] = extra.namespaces();
     const inflight = Array.from({ length: 50 }, (_, i) => ns!.write(q, i, Buffer.alloc(512, 1)));

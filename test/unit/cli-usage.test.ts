@@ -18,6 +18,13 @@ describe('spdk-node usage errors', () => {
     [['rpc', 'x', '"a string"'], /JSON object or array/],
     [['demo', '--size-mb', '0'], /--size-mb must be/],
     [['demo', '--hugepages', 'maybe'], /--hugepages must be auto, on or off/],
+    [['devices', 'bind'], /name the devices .* or --all/],
+    [['devices', 'bind', '0000:00:04.0', '--all'], /not both/],
+    [['devices', 'bind', 'nvme0'], /'nvme0' is not a PCI address/],
+    [['devices', 'bind', '--all', '--driver', 'igb_uio'], /--driver must be vfio-pci or uio_pci_generic/],
+    [['devices', 'bind', '--all', '--force'], /Unknown option '--force'/],
+    [['devices', 'unbind'], /name the devices/],
+    [['devices', '--all'], /Unknown option '--all'/],
   ];
   for (const [argv, message] of cases) {
     it(`spdk-node ${argv.join(' ')} -> exit 2`, async () => {
@@ -29,10 +36,18 @@ describe('spdk-node usage errors', () => {
   }
 
   it('every command answers --help with its usage and exit status 0', async () => {
-    for (const argv of [['doctor'], ['demo'], ['bdev', 'list'], ['bdev', 'perf'], ['rpc']]) {
+    for (const argv of [['doctor'], ['demo'], ['devices'], ['devices', 'bind'], ['devices', 'unbind'], ['bdev', 'list'], ['bdev', 'perf'], ['rpc']]) {
       const c = capture();
       expect(await main([...argv, '--help'], c.io)).toBe(0);
       expect(c.out).toMatch(/Options:/);
     }
+  });
+
+  it('the command list names the devices commands', async () => {
+    const c = capture();
+    expect(await main(['--help'], c.io)).toBe(0);
+    expect(c.out).toMatch(/devices bind +Hand NVMe controllers to a user-space driver/);
+    expect(c.out).toMatch(/devices unbind +Give NVMe controllers back/);
+    expect(c.out).toMatch(/\n  devices +List the NVMe controllers/);
   });
 });
