@@ -6,7 +6,7 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { randomBytes } = require('node:crypto');
-const { Spdk, SpdkError, bindDevices, listDevices, unbindDevices } = require('..');
+const { Spdk, SpdkError, bindDevices, listDevices, unbindDevices } = require('spdk-node');
 
 function step(text) {
   console.log(`- ${text}`);
