@@ -7,9 +7,6 @@
 
 namespace spdk_node::nvme {
 
-// NVMe needs dword alignment; a page keeps PCIe PRP lists short.
-constexpr size_t kBounceAlign = 4096;
-
 void Payload::Take(Napi::Value buffer) {
   auto array = buffer.As<Napi::Uint8Array>();
   user = array.Data();

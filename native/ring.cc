@@ -20,7 +20,6 @@
 namespace spdk_node::ring {
 namespace {
 
-enum Opcode : int { kRead = 0, kWrite = 1 };
 // A submission row: opcode, slot, offset, length, address (0: the slot's memory or Buffer).
 constexpr size_t kRowWords = 5;
 
@@ -35,29 +34,14 @@ uint32_t PowerOfTwoAtLeast(uint32_t n) {
   return p;
 }
 
-class RingState;
 class IoRing;
 
-// alignas: the JS thread fills a free slot while the app thread works on its neighbours.
-struct alignas(64) Slot {
-  // Written by the JS thread while the slot is free; read by the app thread once submitted.
-  int opcode = kRead;
-  uint64_t offset = 0;
-  uint64_t length = 0;
-  void* data = nullptr;  // slot memory, a DMA Buffer's memory, or an ordinary Buffer's
-  bool direct = true;    // `data` is DMA-safe; otherwise the app thread bounces it
-  int32_t refused = 0;   // -errno: complete with this instead of doing the I/O (its Buffer is unusable)
-  // App thread only.
-  RingState* ring = nullptr;
-  uint32_t index = 0;
-  void* bounce = nullptr;
-  spdk_bdev_io_wait_entry wait{};
-};
+}  // namespace
 
 class RingState : public std::enable_shared_from_this<RingState> {
  public:
-  RingState(std::shared_ptr<BdevState> bdev, uint32_t depth)
-      : bdev_(std::move(bdev)),
+  RingState(std::shared_ptr<Device> device, uint32_t depth)
+      : device_(std::move(device)),
         depth(depth),
         capacity_(PowerOfTwoAtLeast(depth)),
         mask_(capacity_ - 1),
@@ -129,8 +113,12 @@ class RingState : public std::enable_shared_from_this<RingState> {
   // does its work at submission, like malloc's memcpy, would otherwise take a whole queue's
   // worth at once while JS waits, then leave SPDK idle while JS handles the whole batch.
   uint32_t TakeSubmissions() {
+    return Take(kTakeAtMost);
+  }
+
+  uint32_t Take(uint32_t at_most) {
     uint32_t tail = __atomic_load_n(&sq_tail_, __ATOMIC_SEQ_CST);
-    if (tail - sq_head_ > kTakeAtMost) tail = sq_head_ + kTakeAtMost;
+    if (tail - sq_head_ > at_most) tail = sq_head_ + at_most;
     uint32_t took = tail - sq_head_;
     while (sq_head_ != tail) {
       Slot& s = slots[sq_[sq_head_++ & mask_]];
@@ -142,7 +130,7 @@ class RingState : public std::enable_shared_from_this<RingState> {
   // JS thread: the object JS calls back on a wake-up, or null once it is gone.
   IoRing* owner = nullptr;
 
-  std::shared_ptr<BdevState> bdev_;
+  std::shared_ptr<Device> device_;
   const uint32_t depth;
   int32_t* shared = nullptr;  // the memory JS reads completions from (see ring.h)
   size_t shared_bytes = 0;
@@ -150,68 +138,33 @@ class RingState : public std::enable_shared_from_this<RingState> {
  private:
   void Start(Slot& s) {
     if (inflight_++ == 0) busy_ = shared_from_this();
-    BdevState& b = *bdev_;
     if (s.refused != 0) {
-      Finish(s, s.refused, false);
+      Finish(s, s.refused);
       return;
     }
-    if (int unavailable = b.Unavailable()) {
-      Finish(s, unavailable, false);
+    if (int unavailable = device_->Unavailable()) {
+      Finish(s, unavailable);
       return;
     }
-    b.inflight++;
     if (!s.direct) {
-      s.bounce = dma::AllocBounce(s.length, b.buf_align);
+      s.bounce = dma::AllocBounce(s.length, device_->BufAlign());
       if (s.bounce == nullptr) {
-        Finish(s, -ENOMEM, true);
+        Finish(s, -ENOMEM);
         return;
       }
-      if (s.opcode == kWrite) memcpy(s.bounce, s.data, s.length);
+      if (s.opcode != kRead) memcpy(s.bounce, s.data, s.length);
     }
-    Issue(s);
+    device_->Issue(s);
   }
 
-  void Issue(Slot& s) {
-    BdevState& b = *bdev_;
-    void* buf = s.direct ? s.data : s.bounce;
-    int rc = s.opcode == kRead ? spdk_bdev_read(b.desc, b.channel, buf, s.offset, s.length, &OnIoDone, &s)
-                               : spdk_bdev_write(b.desc, b.channel, buf, s.offset, s.length, &OnIoDone, &s);
-    if (rc == -ENOMEM) {
-      // Out of bdev_io structures: SPDK calls back when one is free.
-      s.wait.bdev = spdk_bdev_desc_get_bdev(b.desc);
-      s.wait.cb_fn = [](void* arg) {
-        auto* slot = static_cast<Slot*>(arg);
-        slot->ring->Issue(*slot);
-      };
-      s.wait.cb_arg = &s;
-      rc = spdk_bdev_queue_io_wait(s.wait.bdev, b.channel, &s.wait);
-      if (rc == 0) return;
-    }
-    if (rc != 0) Finish(s, rc, true);
-  }
-
-  static void OnIoDone(spdk_bdev_io* io, bool success, void* arg) {
-    auto* s = static_cast<Slot*>(arg);
-    int32_t result = 0;
-    if (!success) {
-      uint32_t cdw0;
-      int sct, sc;
-      spdk_bdev_io_get_nvme_status(io, &cdw0, &sct, &sc);
-      result = (sct != 0 || sc != 0) ? ((sct & 0xff) << 8 | (sc & 0xff)) : -EIO;
-    } else if (s->opcode == kRead && s->bounce != nullptr) {
-      memcpy(s->data, s->bounce, s->length);
-    }
-    spdk_bdev_free_io(io);
-    s->ring->Finish(*s, result, true);
-  }
-
-  // `counted`: the I/O reached the bdev (it counts as in flight on the descriptor).
-  void Finish(Slot& s, int32_t result, bool counted) {
+ public:
+  // A device's I/O ended (ring::Complete).
+  void Finish(Slot& s, int32_t result) {
     if (s.bounce != nullptr) {
+      if (result == 0 && s.opcode == kRead) memcpy(s.data, s.bounce, s.length);
       dma::FreeBounce(s.bounce, s.length);
       s.bounce = nullptr;
     }
-    if (counted) bdev_->IoFinished();
     uint32_t i = cq_tail_ & mask_;
     shared[kEntryWord + 2 * i] = static_cast<int32_t>(s.index);
     shared[kEntryWord + 2 * i + 1] = result;
@@ -229,6 +182,7 @@ class RingState : public std::enable_shared_from_this<RingState> {
 
   void PublishCompletions();
 
+ private:
   const uint32_t capacity_;
   const uint32_t mask_;
 
@@ -251,6 +205,8 @@ class RingState : public std::enable_shared_from_this<RingState> {
   std::shared_ptr<RingState> poller_keep_; // app thread: held while the poller is registered
 };
 
+namespace {
+
 // Carries a wake-up to the JS thread through the crossing.
 class WakeRequest : public Request {
  public:
@@ -262,6 +218,15 @@ class WakeRequest : public Request {
   std::shared_ptr<RingState> ring_;
 };
 
+}  // namespace
+
+void Complete(Slot& s, int32_t result) { s.ring->Finish(s, result); }
+
+void TakeAll(RingState& ring) {
+  while (ring.Take(UINT32_MAX) != 0) {
+  }
+}
+
 void RingState::PublishCompletions() {
   cq_published_ = cq_tail_;
   // Sequentially consistent store, then load: pairs with JS's Atomics.store(armed) followed by
@@ -272,6 +237,77 @@ void RingState::PublishCompletions() {
     runtime::Wake(new WakeRequest(shared_from_this()));
   }
 }
+
+namespace {
+
+// An open bdev: reads and writes through its descriptor and I/O channel.
+class BdevDevice : public Device {
+ public:
+  explicit BdevDevice(std::shared_ptr<BdevState> bdev) : bdev_(std::move(bdev)) {}
+
+  const char* CreateOperation() const override { return "bdev.createQueue"; }
+  bool Accepts(int opcode) const override { return opcode == kRead || opcode == kWrite; }
+  size_t BufAlign() const override { return bdev_->buf_align; }
+  void Attach(Napi::Env, uint32_t depth, const std::shared_ptr<RingState>&) override { waits_.resize(depth); }
+  int Unavailable() override { return bdev_->Unavailable(); }
+
+  void Issue(Slot& s) override {
+    bdev_->inflight++;
+    Submit(s);
+  }
+
+ private:
+  struct Wait {
+    spdk_bdev_io_wait_entry entry{};
+    BdevDevice* device = nullptr;
+    Slot* slot = nullptr;
+  };
+
+  void Submit(Slot& s) {
+    BdevState& b = *bdev_;
+    void* buf = s.Memory();
+    int rc = s.opcode == kRead ? spdk_bdev_read(b.desc, b.channel, buf, s.offset, s.length, &OnIoDone, &s)
+                               : spdk_bdev_write(b.desc, b.channel, buf, s.offset, s.length, &OnIoDone, &s);
+    if (rc == -ENOMEM) {
+      // Out of bdev_io structures: SPDK calls back when one is free.
+      Wait& w = waits_[s.index];
+      w.device = this;
+      w.slot = &s;
+      w.entry.bdev = spdk_bdev_desc_get_bdev(b.desc);
+      w.entry.cb_fn = [](void* arg) {
+        auto* wait = static_cast<Wait*>(arg);
+        wait->device->Submit(*wait->slot);
+      };
+      w.entry.cb_arg = &w;
+      rc = spdk_bdev_queue_io_wait(w.entry.bdev, b.channel, &w.entry);
+      if (rc == 0) return;
+    }
+    if (rc != 0) Done(s, rc);
+  }
+
+  static void OnIoDone(spdk_bdev_io* io, bool success, void* arg) {
+    auto* s = static_cast<Slot*>(arg);
+    int32_t result = 0;
+    if (!success) {
+      uint32_t cdw0;
+      int sct, sc;
+      spdk_bdev_io_get_nvme_status(io, &cdw0, &sct, &sc);
+      result = (sct != 0 || sc != 0) ? ((sct & 0xff) << 8 | (sc & 0xff)) : -EIO;
+    }
+    spdk_bdev_free_io(io);
+    Done(*s, result);
+  }
+
+  // The I/O no longer counts on the descriptor; then the ring takes it (and may let go of this).
+  static void Done(Slot& s, int32_t result) {
+    static_cast<BdevDevice&>(*s.ring->device_).bdev_->IoFinished();
+    Complete(s, result);
+  }
+
+  std::shared_ptr<BdevState> bdev_;
+  std::vector<Wait> waits_;
+};
+
 
 // The JS object: new IoRing(bdev, depth, slotBytes, onWake). slotBytes > 0: each slot owns that
 // much DMA memory (`memory`); 0: each submission names its Buffer. Validated by src/ring.ts.
@@ -285,15 +321,24 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
 
   explicit IoRing(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IoRing>(info) {
     Napi::Env env = info.Env();
-    runtime::CheckRunning(env, "bdev.createQueue");
-    std::shared_ptr<BdevState> bdev = bdev::StateOf(info[0]);
+    // The device: an External from a device maker (an NVMe queue pair's ringDevice()), or an open bdev.
+    std::shared_ptr<Device> device;
+    if (info[0].IsExternal()) {
+      device = *info[0].As<Napi::External<std::shared_ptr<Device>>>().Data();
+    } else {
+      runtime::CheckRunning(env, "bdev.createQueue");
+      device = std::make_shared<BdevDevice>(bdev::StateOf(info[0]));
+    }
+    const char* operation = device->CreateOperation();
+    runtime::CheckRunning(env, operation);
     uint32_t depth = info[1].As<Napi::Number>().Uint32Value();
     slot_bytes_ = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
-    state_ = std::make_shared<RingState>(bdev, depth);
+    state_ = std::make_shared<RingState>(device, depth);
+    device->Attach(env, depth, state_);
     state_->owner = this;
     Napi::Object self = info.This().As<Napi::Object>();
     if (slot_bytes_ > 0) {
-      Napi::ArrayBuffer memory = dma::NewArrayBuffer(env, "bdev.createQueue", depth * slot_bytes_, 4096);
+      Napi::ArrayBuffer memory = dma::NewArrayBuffer(env, operation, depth * slot_bytes_, 4096);
       base_ = static_cast<uint8_t*>(memory.Data());
       self.Set("memory", memory);  // kept alive with this object
     }
@@ -343,7 +388,7 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
       auto opcode = static_cast<int>(row[0]);
       double slot = row[1];
       double length = row[3];
-      if ((opcode != kRead && opcode != kWrite) || !(slot >= 0 && slot < state_->depth) || !(row[2] >= 0) ||
+      if (!state_->device_->Accepts(opcode) || !(slot >= 0 && slot < state_->depth) || !(row[2] >= 0) ||
           !(length > 0) || (slot_bytes_ > 0 && length > static_cast<double>(slot_bytes_))) {
         ThrowError(env, "queue.submit", EINVAL, "invalid submission row " + std::to_string(i));
       }

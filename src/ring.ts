@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 
 /** @internal */
 export interface NativeIoRing {
-  /** depth x [opcode, slot, offset, length, DMA address or 0] rows, read by submit(). */
+  /** depth x [opcode, slot, offset (bytes, or an NVMe LBA), length, DMA address or 0] rows, read by submit(). */
   readonly rows: ArrayBuffer;
   /** Tail, armed flag and (slot, result) entries, written by SPDK's app thread. */
   readonly completions: ArrayBuffer;
@@ -24,10 +24,12 @@ export interface NativeIoRing {
 }
 
 /** @internal */
-export type NativeIoRingConstructor = new (bdev: unknown, depth: number, slotBytes: number, onWake: () => void) => NativeIoRing;
+export type NativeIoRingConstructor = new (device: unknown, depth: number, slotBytes: number, onWake: () => void) => NativeIoRing;
 
 export const OP_READ = 0;
 export const OP_WRITE = 1;
+/** NVMe namespaces only. */
+export const OP_COMPARE = 2;
 
 // Words per submission row (native/ring.cc).
 const ROW = 5;

@@ -1,6 +1,7 @@
 // An attached NVMe controller: its identify data, namespaces, I/O queue pairs and admin commands.
 // Arguments are checked here; failures come back as rejected promises.
 import { SpdkError } from '../errors';
+import { flushAll } from '../promise-ring';
 import { asyncDispose } from '../dispose';
 import { bytes, describe, integer, options } from './check';
 import { decodeHealthLog, HEALTH_LOG_ID, HEALTH_LOG_SIZE, type NvmeHealthLog } from './health';
@@ -174,7 +175,11 @@ export class NvmeController implements AsyncDisposable {
    * Idempotent. Stopping SPDK detaches every controller too.
    */
   detach(): Promise<void> {
-    this.#detaching ??= this.#native.detach();
+    if (this.#detaching === undefined) {
+      // Commands started before detach() still run: submit them now, ahead of the detach.
+      flushAll();
+      this.#detaching = this.#native.detach();
+    }
     return this.#detaching;
   }
 

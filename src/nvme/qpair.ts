@@ -2,6 +2,7 @@
 // (`ns.read(qp, ...)`); SPDK polls it on its app thread, never on Node's.
 import { asyncDispose } from '../dispose';
 import type { NvmeController } from './controller';
+import { NvmeIo } from './io';
 import type { NativeNvmeQpair } from './native';
 
 export interface IoQpairOptions {
@@ -21,6 +22,8 @@ export class IoQpair implements AsyncDisposable {
   /** @internal */
   readonly native: NativeNvmeQpair;
   #freeing: Promise<void> | undefined;
+  // The Promise API's ring of each namespace used on this queue pair, made on first use.
+  readonly #rings = new Map<number, NvmeIo>();
 
   /** @internal Use `controller.allocIoQpair()`. */
   constructor(controller: NvmeController, native: NativeNvmeQpair) {
@@ -47,8 +50,27 @@ export class IoQpair implements AsyncDisposable {
    * commands on it are rejected with EBADF. Detaching the controller or stopping SPDK frees it too.
    */
   free(): Promise<void> {
-    this.#freeing ??= this.native.free();
+    if (this.#freeing === undefined) {
+      // Commands started before free() still run: submit them now, ahead of the free.
+      this.flush();
+      this.#freeing = this.native.free();
+    }
     return this.#freeing;
+  }
+
+  /** @internal The Promise ring for namespace `nsid`. */
+  ioFor(nsid: number, blockSize: number): NvmeIo {
+    let io = this.#rings.get(nsid);
+    if (io === undefined) {
+      io = new NvmeIo(this.native, nsid, blockSize);
+      this.#rings.set(nsid, io);
+    }
+    return io;
+  }
+
+  /** @internal Submits what the Promise rings have staged. */
+  flush(): void {
+    for (const io of this.#rings.values()) io.flush();
   }
 
   [asyncDispose](): Promise<void> {
