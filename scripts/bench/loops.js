@@ -66,8 +66,10 @@ async function awaitLoop({ qd, blocks, blockSize, ioSize, warmupS, durationS, op
  * Latency per I/O from the clock read when its batch was staged to the one when its completion
  * batch arrived: two clock reads per batch, not per I/O.
  */
-async function queueLoop({ bdev, qd, write, blocks, blockSize, ioSize, warmupS, durationS }) {
-  const q = bdev.createQueue({ depth: qd, ioSize });
+async function queueLoop({ bdev, createQueue, position, qd, write, blocks, blockSize, ioSize, warmupS, durationS }) {
+  // A bdev's IoQueue takes byte offsets; a namespace queue (createQueue, position) takes LBAs.
+  const q = createQueue !== undefined ? createQueue({ depth: qd, ioSize }) : bdev.createQueue({ depth: qd, ioSize });
+  const at = position ?? ((block) => block * blockSize);
   const hist = new LatencyHistogram();
   const staged = new Float64Array(qd);
   const state = { phase: WARMUP, ops: 0 };
@@ -83,7 +85,7 @@ async function queueLoop({ bdev, qd, write, blocks, blockSize, ioSize, warmupS, 
       if (measuring) hist.record(now - staged[slot]);
       if (more) {
         staged[slot] = now;
-        prep(slot, ((Math.random() * blocks) | 0) * blockSize);
+        prep(slot, at((Math.random() * blocks) | 0));
       }
     }
     if (measuring) state.ops += n;
@@ -92,7 +94,7 @@ async function queueLoop({ bdev, qd, write, blocks, blockSize, ioSize, warmupS, 
   const start = performance.now();
   for (let s = 0; s < qd; s++) {
     staged[s] = start;
-    prep(s, ((Math.random() * blocks) | 0) * blockSize);
+    prep(s, at((Math.random() * blocks) | 0));
   }
   q.submit();
   const window = await timeWindow(state, warmupS, durationS);
