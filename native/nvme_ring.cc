@@ -57,7 +57,10 @@ class NvmeRingDevice : public ring::Device {
 
   void Issue(ring::Slot& s) override {
     QpairState& q = *q_;
-    spdk_nvme_ns* ns = spdk_nvme_ctrlr_get_ns(q.ctrlr->ctrlr, nsid_);
+    // The namespace object lives as long as the controller (which is attached: Unavailable()
+    // said so); looking it up takes the controller's lock, so once per ring.
+    if (ns_ == nullptr) ns_ = spdk_nvme_ctrlr_get_ns(q.ctrlr->ctrlr, nsid_);
+    spdk_nvme_ns* ns = ns_;
     if (ns == nullptr || !spdk_nvme_ns_is_active(ns)) {
       ring::Complete(s, -ENODEV);
       return;
@@ -115,6 +118,7 @@ class NvmeRingDevice : public ring::Device {
   std::shared_ptr<QpairState> q_;
   const uint32_t nsid_;
   const uint32_t block_size_;
+  spdk_nvme_ns* ns_ = nullptr;  // app thread
   std::vector<Command> commands_;
 };
 
