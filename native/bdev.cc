@@ -2,10 +2,12 @@
 #include "bdev.h"
 
 #include <spdk/bdev.h>
+#include <spdk/bdev_module.h>
 #include <spdk/env.h>
 #include <spdk/thread.h>
 #include <spdk/uuid.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "addon_data.h"
@@ -20,10 +22,21 @@ void BdevState::Shutdown(std::function<void()> done) {
   }
   on_closed_.push_back(std::move(done));
   if (!closing) {
+    // Submitted before the close or stop: JS counts it in flight, so it runs rather than fails.
+    std::vector<std::weak_ptr<BdevIoSource>> sources;
+    sources.swap(sources_);
+    for (auto& w : sources) {
+      if (std::shared_ptr<BdevIoSource> source = w.lock()) source->TakeAll();
+    }
     closing = true;
     runtime::Unregister(this);
   }
   if (inflight == 0) Release();
+}
+
+void BdevState::AddSource(std::weak_ptr<BdevIoSource> source) {
+  sources_.erase(std::remove_if(sources_.begin(), sources_.end(), [](auto& w) { return w.expired(); }), sources_.end());
+  sources_.push_back(std::move(source));
 }
 
 void BdevState::IoFinished() {
@@ -183,13 +196,14 @@ class IoRequest : public Request {
 
   static void Done(spdk_bdev_io* io, bool success, void* arg) {
     auto* self = static_cast<IoRequest*>(arg);
-    if (!success) {
-      uint32_t cdw0;
-      spdk_bdev_io_get_nvme_status(io, &cdw0, &self->sct, &self->sc);
-      self->nvme_status = self->sct != 0 || self->sc != 0;
+    int32_t failure = success ? 0 : bdev::FailureOf(io);
+    if (failure > 0) {
+      self->nvme_status = true;
+      self->sct = failure >> 8;
+      self->sc = failure & 0xff;
     }
     spdk_bdev_free_io(io);
-    self->Finish(success ? 0 : -EIO);
+    self->Finish(failure > 0 ? -EIO : failure);
   }
 
   void Finish(int result) {
@@ -333,8 +347,10 @@ const std::pair<spdk_bdev_io_type, const char*> kIoTypes[] = {
 
 Napi::Value ListBdevs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::vector<BdevSummary> list;
-  runtime::RunOnAppThreadSync(env, "Spdk.bdevs", [&list] {
+  // Owned by the message as much as by this frame: after a timeout the app thread may still fill it.
+  auto listed = std::make_shared<std::vector<BdevSummary>>();
+  runtime::RunOnAppThreadSync(env, "Spdk.bdevs", [listed] {
+    std::vector<BdevSummary>& list = *listed;
     for (spdk_bdev* b = spdk_bdev_first(); b != nullptr; b = spdk_bdev_next(b)) {
       BdevSummary s;
       s.name = spdk_bdev_get_name(b);
@@ -353,6 +369,7 @@ Napi::Value ListBdevs(const Napi::CallbackInfo& info) {
       list.push_back(std::move(s));
     }
   });
+  const std::vector<BdevSummary>& list = *listed;
   Napi::Array out = Napi::Array::New(env, list.size());
   for (size_t i = 0; i < list.size(); i++) {
     const BdevSummary& s = list[i];
@@ -377,6 +394,27 @@ Napi::Value ListBdevs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 namespace bdev {
+int32_t FailureOf(spdk_bdev_io* io) {
+  switch (io->internal.status) {
+    case SPDK_BDEV_IO_STATUS_NVME_ERROR: {
+      uint32_t cdw0;
+      int sct, sc;
+      spdk_bdev_io_get_nvme_status(io, &cdw0, &sct, &sc);
+      if (sct != 0 || sc != 0) return (sct & 0xff) << 8 | (sc & 0xff);
+      return -EIO;
+    }
+    case SPDK_BDEV_IO_STATUS_AIO_ERROR: {
+      int aio = 0;
+      spdk_bdev_io_get_aio_status(io, &aio);
+      return aio < 0 ? aio : -EIO;
+    }
+    case SPDK_BDEV_IO_STATUS_ABORTED:
+    case SPDK_BDEV_IO_STATUS_FIRST_FUSED_FAILED: return -ECANCELED;
+    case SPDK_BDEV_IO_STATUS_MISCOMPARE: return -EILSEQ;
+    default: return -EIO;
+  }
+}
+
 std::shared_ptr<BdevState> StateOf(Napi::Value v) {
   Napi::Env env = v.Env();
   if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Data(env).bdev_constructor.Value())) {

@@ -18,6 +18,15 @@
 
 namespace spdk_node {
 
+// Something that queues I/O for the bdev on its own (an I/O ring, ring.h): I/O JS submitted
+// there is in flight as far as JS knows, even before the app thread has taken it.
+class BdevIoSource {
+ public:
+  virtual ~BdevIoSource() = default;
+  // App thread: start everything submitted so far.
+  virtual void TakeAll() = 0;
+};
+
 class BdevState : public AppResource, public std::enable_shared_from_this<BdevState> {
  public:
   // Fixed at open, readable from any thread afterwards.
@@ -35,7 +44,10 @@ class BdevState : public AppResource, public std::enable_shared_from_this<BdevSt
   bool removed = false;
 
   // App thread. Close once in-flight I/O has drained; `done` runs when the descriptor is closed.
+  // I/O submitted to a source (a queue) before this is taken first: it completes, not EBADF.
   void Shutdown(std::function<void()> done) override;
+  // App thread: a source of I/O on this bdev (kept while it lives).
+  void AddSource(std::weak_ptr<BdevIoSource> source);
   // App thread. 0 while I/O can be submitted; otherwise the errno it fails with (ENODEV once the
   // bdev was removed, EBADF once closed).
   int Unavailable() const {
@@ -50,11 +62,17 @@ class BdevState : public AppResource, public std::enable_shared_from_this<BdevSt
  private:
   void Release();
   std::vector<std::function<void()>> on_closed_;
+  std::vector<std::weak_ptr<BdevIoSource>> sources_;
   std::shared_ptr<BdevState> self_while_open_;  // keeps this alive while SPDK holds the descriptor
 };
 
 namespace bdev {
 void Init(Napi::Env env, Napi::Object exports);
+// App thread, in a failed I/O's completion: how it failed, in the bdev's own terms. An NVMe
+// bdev's command status is returned as sct << 8 | sc (positive); any other failure as a negative
+// errno (EIO for a plain failure, the aio bdev's own errno, ECANCELED for an abort, EILSEQ for a
+// miscompare), never as a made-up NVMe status.
+int32_t FailureOf(spdk_bdev_io* io);
 // JS thread: the state of an open native bdev object (for queues on it). Throws if `v` is not
 // one, or is closed.
 std::shared_ptr<BdevState> StateOf(Napi::Value v);

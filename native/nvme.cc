@@ -7,25 +7,37 @@
 
 namespace spdk_node::nvme {
 
-void Payload::Take(Napi::Value buffer) {
+Payload::~Payload() {
+  if (bounce != nullptr) dma::FreeBounce(bounce, length, kBounceAlign);
+}
+
+bool Payload::Take(Napi::Value buffer, bool to_device) {
   auto array = buffer.As<Napi::Uint8Array>();
-  user = array.Data();
+  void* user = array.Data();
   length = array.ByteLength();
-  direct = dma::Contains(user, length);
-}
-
-void* Payload::Prepare(bool to_device) {
-  if (direct || length == 0) return user;
+  if (length == 0) return true;
+  block = dma::Find(user, length);
+  if (block != nullptr) {
+    memory = user;
+    return true;
+  }
   bounce = dma::AllocBounce(length, kBounceAlign);
-  if (bounce != nullptr && to_device) memcpy(bounce, user, length);
-  return bounce;
+  if (bounce == nullptr) return false;
+  if (to_device) memcpy(bounce, user, length);
+  memory = bounce;
+  return true;
 }
 
-void Payload::Finish(bool from_device, bool success) {
-  if (bounce == nullptr) return;
-  if (from_device && success) memcpy(user, bounce, length);
-  dma::FreeBounce(bounce, length);
-  bounce = nullptr;
+bool Payload::Settle(Napi::Value buffer, bool from_device, bool success) {
+  if (bounce == nullptr || !from_device || !success) return true;
+  void* user = nullptr;
+  size_t now = 0;
+  napi_typedarray_type type;
+  if (napi_get_typedarray_info(buffer.Env(), buffer, &type, &now, &user, nullptr, nullptr) != napi_ok || now < length) {
+    return false;
+  }
+  memcpy(user, bounce, length);
+  return true;
 }
 
 void Init(Napi::Env env, Napi::Object exports) { InitCtrlr(env, exports); }

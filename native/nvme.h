@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "dma_block.h"
 #include "runtime.h"
 
 struct spdk_poller;
@@ -197,18 +198,22 @@ struct CompletionStatus {
   }
 };
 
+// A command's data. SPDK only ever touches memory native code owns: a DMA Buffer's block (held
+// until the command is delivered) or a bounce buffer. An ordinary Buffer is copied on the JS
+// thread, into the bounce at submission and out of it at delivery, after checking that the
+// Buffer still has its memory (JS may detach, transfer or shrink it meanwhile).
 struct Payload {
-  void* user = nullptr;
   size_t length = 0;
-  bool direct = false;
+  DmaRef block;           // a DMA Buffer's memory
+  void* memory = nullptr;  // what SPDK reads or writes: within `block`, or `bounce`
   void* bounce = nullptr;
-  // JS thread: remember the Buffer (info[index]) and whether it is DMA memory.
-  void Take(Napi::Value buffer);
-  // App thread: the memory SPDK gets (allocating the bounce; copying into it if `to_device`).
-  // nullptr when there is no DMA memory left.
-  void* Prepare(bool to_device);
-  // App thread: copy back from the bounce if `from_device`; free the bounce.
-  void Finish(bool from_device, bool success);
+  ~Payload();
+  // JS thread: the Buffer's memory if it is DMA memory, else a bounce buffer, filled from the
+  // Buffer now if `to_device`. False when no DMA memory is left for the bounce.
+  bool Take(Napi::Value buffer, bool to_device);
+  // JS thread, at delivery: copy the bounce back into `buffer` when `from_device` and the command
+  // succeeded. False when the Buffer no longer holds `length` bytes (its data has nowhere to go).
+  bool Settle(Napi::Value buffer, bool from_device, bool success);
 };
 }  // namespace nvme
 

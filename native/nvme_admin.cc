@@ -24,12 +24,12 @@ class AdminRequest : public Request {
       runtime::Complete(this);
       return;
     }
-    void* buf = payload.Prepare(to_device);
-    if (buf == nullptr && payload.length > 0) {
+    if (no_memory) {
       rc_ = -ENOMEM;
       runtime::Complete(this);
       return;
     }
+    void* buf = payload.memory;
     st_->admin_inflight++;
     auto len = static_cast<uint32_t>(payload.length);
     int r = kind_ == Kind::kRaw
@@ -39,7 +39,10 @@ class AdminRequest : public Request {
   }
 
   void Deliver(Napi::Env env) override {
-    if (status_.failed) {
+    if (!keep.IsEmpty() && !payload.Settle(keep.Value(), from_device, rc_ == 0 && !status_.failed)) {
+      deferred.Reject(MakeError(env, operation_.c_str(), EINVAL,
+                                "the Buffer was detached or shrank while the command was in flight; its data is lost"));
+    } else if (status_.failed) {
       deferred.Reject(MakeNvmeError(env, operation_.c_str(), status_.sct, status_.sc, status_.dnr));
     } else if (rc_ != 0) {
       deferred.Reject(MakeError(env, operation_.c_str(), rc_, Describe(rc_)));
@@ -61,6 +64,7 @@ class AdminRequest : public Request {
   Payload payload;
   bool to_device = false;
   bool from_device = false;
+  bool no_memory = false;  // no DMA memory for the bounce buffer: fail with ENOMEM
   Napi::Reference<Napi::Value> keep;
 
  private:
@@ -93,7 +97,6 @@ class AdminRequest : public Request {
 
   void Finish(int rc) {
     rc_ = rc;
-    payload.Finish(from_device, rc == 0);
     st_->admin_inflight--;
     runtime::Complete(this);
   }
@@ -124,10 +127,10 @@ Napi::Value AdminRaw(const Napi::CallbackInfo& info, const std::shared_ptr<Ctrlr
   memcpy(&req->cmd, command.Data(), sizeof(req->cmd));
   req->cmd.cid = 0;  // the driver assigns command ids
   if (info[2].IsTypedArray()) {
-    req->payload.Take(info[2]);
-    req->keep = Napi::Persistent(info[2]);
     req->to_device = (req->cmd.opc & 1) != 0;
     req->from_device = (req->cmd.opc & 2) != 0;
+    req->no_memory = !req->payload.Take(info[2], req->to_device);
+    req->keep = Napi::Persistent(info[2]);
   }
   return Submit(env, req);
 }
@@ -139,9 +142,9 @@ Napi::Value GetLogPage(const Napi::CallbackInfo& info, const std::shared_ptr<Ctr
   req->log_page = static_cast<uint8_t>(info[1].As<Napi::Number>().Uint32Value());
   req->nsid = info[2].As<Napi::Number>().Uint32Value();
   req->offset = static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value());
-  req->payload.Take(info[4]);
-  req->keep = Napi::Persistent(info[4]);
   req->from_device = true;
+  req->no_memory = !req->payload.Take(info[4], false);
+  req->keep = Napi::Persistent(info[4]);
   return Submit(env, req);
 }
 

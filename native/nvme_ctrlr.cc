@@ -279,20 +279,25 @@ class NvmeController : public Napi::ObjectWrap<NvmeController> {
   Napi::Value Namespaces(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     CheckAttached(env, "ctrlr.namespaces");
-    std::vector<NsInfo> list;
-    bool gone = false;
+    // Owned by the message as much as by this frame: after a timeout the app thread may still fill it.
+    struct Listing {
+      std::vector<NsInfo> list;
+      bool gone = false;
+    };
+    auto listing = std::make_shared<Listing>();
     std::shared_ptr<CtrlrState> st = st_;
-    runtime::RunOnAppThreadSync(env, "ctrlr.namespaces", [&list, &gone, st] {
+    runtime::RunOnAppThreadSync(env, "ctrlr.namespaces", [listing, st] {
       if (st->ctrlr == nullptr || st->detaching) {
-        gone = true;
+        listing->gone = true;
         return;
       }
       for (uint32_t id = spdk_nvme_ctrlr_get_first_active_ns(st->ctrlr); id != 0;
            id = spdk_nvme_ctrlr_get_next_active_ns(st->ctrlr, id)) {
-        if (spdk_nvme_ns* ns = spdk_nvme_ctrlr_get_ns(st->ctrlr, id)) list.push_back(ReadNamespace(ns));
+        if (spdk_nvme_ns* ns = spdk_nvme_ctrlr_get_ns(st->ctrlr, id)) listing->list.push_back(ReadNamespace(ns));
       }
     });
-    if (gone) ThrowError(env, "ctrlr.namespaces", EBADF, "the controller was detached; connect to it again");
+    const std::vector<NsInfo>& list = listing->list;
+    if (listing->gone) ThrowError(env, "ctrlr.namespaces", EBADF, "the controller was detached; connect to it again");
     Napi::Array out = Napi::Array::New(env, list.size());
     for (size_t i = 0; i < list.size(); i++) out.Set(static_cast<uint32_t>(i), NsToJs(env, list[i]));
     return out;

@@ -45,12 +45,19 @@ class IoRequest : public Request, public WaitingIo {
       runtime::Complete(this);
       return;
     }
-    buf_ = payload.Prepare(kind_ == IoKind::kWrite || kind_ == IoKind::kCompare);
-    if (buf_ == nullptr && payload.length > 0) {
+    // The TypeScript layer checked sizes against the namespace as it was when listed; check them
+    // against the namespace as it is now (it may have been reformatted since).
+    if (int why = CheckGeometry()) {
+      rc_ = why;
+      runtime::Complete(this);
+      return;
+    }
+    if (no_memory) {
       rc_ = -ENOMEM;
       runtime::Complete(this);
       return;
     }
+    buf_ = payload.memory;
     q->inflight++;
     if (!Retry()) q->waiting.push_back(this);
     q->Kick();  // `this` may be gone (completed at once); `q` is not: only its poller releases it
@@ -77,9 +84,29 @@ class IoRequest : public Request, public WaitingIo {
 
   void Abandon(int rc) override { Finish(rc); }
 
+  // App thread: 0, or why this command does not fit the namespace's live format.
+  int CheckGeometry() {
+    bool transfers = kind_ == IoKind::kRead || kind_ == IoKind::kWrite || kind_ == IoKind::kCompare;
+    if (!transfers) return 0;
+    if (spdk_nvme_ns_get_md_size(ns_) > 0 && !spdk_nvme_ns_supports_extended_lba(ns_)) {
+      // Metadata in a buffer of its own: the command would go out without one.
+      return -ENOTSUP;
+    }
+    uint64_t block = spdk_nvme_ns_get_extended_sector_size(ns_);
+    uint64_t max = spdk_nvme_ns_get_max_io_xfer_size(ns_);
+    if (block == 0 || static_cast<uint64_t>(count_) * block != payload.length ||
+        (max != 0 && payload.length > max) || lba_ + count_ > spdk_nvme_ns_get_num_sectors(ns_)) {
+      live_block_ = block;
+      return -ERANGE;
+    }
+    return 0;
+  }
+
   void Deliver(Napi::Env env) override {
     const char* op = OperationName(kind_);
-    if (status_.failed) {
+    if (!keep.IsEmpty() && !payload.Settle(keep.Value(), kind_ == IoKind::kRead, rc_ == 0 && !status_.failed)) {
+      deferred.Reject(MakeError(env, op, EINVAL, "the Buffer was detached or shrank while the command was in flight; its data is lost"));
+    } else if (status_.failed) {
       deferred.Reject(MakeNvmeError(env, op, status_.sct, status_.sc, status_.dnr));
     } else if (rc_ != 0) {
       deferred.Reject(MakeError(env, op, rc_, Describe()));
@@ -90,6 +117,7 @@ class IoRequest : public Request, public WaitingIo {
 
   Napi::Promise::Deferred deferred;
   Payload payload;
+  bool no_memory = false;  // no DMA memory for the bounce buffer: fail with ENOMEM
   Napi::Reference<Napi::Value> keep;
   std::vector<spdk_nvme_dsm_range> ranges;
 
@@ -105,6 +133,12 @@ class IoRequest : public Request, public WaitingIo {
         return "the controller failed: a command on " + qp + " got no answer within the command timeout (is the "
                "target hung?) and this command's outcome is unknown; detach the controller and connect again";
       case -ENODEV: return "namespace " + std::to_string(nsid_) + " is not active on this controller";
+      case -ENOTSUP:
+        return "namespace " + std::to_string(nsid_) + " keeps its metadata in a separate buffer, which spdk-node does "
+               "not support; format it with metadata interleaved (extended LBA) or without metadata";
+      case -ERANGE:
+        return "the command no longer fits namespace " + std::to_string(nsid_) + " (now " + std::to_string(live_block_) +
+               "-byte blocks): it was reformatted or resized; list ctrlr.namespaces() again";
       case -ENOMEM: return "no DMA memory left for a bounce buffer; use smaller I/O or buffers from spdk.allocBuffer()";
       case -EINVAL: return "SPDK refused the command's parameters";
       default: return "the command could not be submitted";
@@ -123,7 +157,6 @@ class IoRequest : public Request, public WaitingIo {
 
   void Finish(int rc) {
     rc_ = rc;
-    payload.Finish(kind_ == IoKind::kRead, rc == 0);
     q_->inflight--;
     runtime::Complete(this);
   }
@@ -135,6 +168,7 @@ class IoRequest : public Request, public WaitingIo {
   uint32_t count_;
   spdk_nvme_ns* ns_ = nullptr;
   void* buf_ = nullptr;
+  uint64_t live_block_ = 0;
   int rc_ = 0;
   CompletionStatus status_;
 };
@@ -151,7 +185,8 @@ Napi::Value SubmitIo(const Napi::CallbackInfo& info, const std::shared_ptr<Qpair
                             static_cast<uint64_t>(info[2].As<Napi::Number>().Int64Value()),
                             info[3].As<Napi::Number>().Uint32Value());
   if (info[4].IsTypedArray()) {
-    req->payload.Take(info[4]);
+    auto kind = static_cast<IoKind>(info[0].As<Napi::Number>().Int32Value());
+    req->no_memory = !req->payload.Take(info[4], kind == IoKind::kWrite || kind == IoKind::kCompare);
     req->keep = Napi::Persistent(info[4]);
   }
   Napi::Promise promise = req->deferred.Promise();

@@ -38,7 +38,7 @@ class IoRing;
 
 }  // namespace
 
-class RingState : public std::enable_shared_from_this<RingState> {
+class RingState : public BdevIoSource, public std::enable_shared_from_this<RingState> {
  public:
   RingState(std::shared_ptr<Device> device, uint32_t depth)
       : device_(std::move(device)),
@@ -112,9 +112,7 @@ class RingState : public std::enable_shared_from_this<RingState> {
   // Takes at most kTakeAtMost at a time (the poller takes the rest next iteration): a bdev that
   // does its work at submission, like malloc's memcpy, would otherwise take a whole queue's
   // worth at once while JS waits, then leave SPDK idle while JS handles the whole batch.
-  uint32_t TakeSubmissions() {
-    return Take(kTakeAtMost);
-  }
+  uint32_t TakeSubmissions() { return Take(kTakeAtMost); }
 
   uint32_t Take(uint32_t at_most) {
     uint32_t tail = __atomic_load_n(&sq_tail_, __ATOMIC_SEQ_CST);
@@ -127,11 +125,18 @@ class RingState : public std::enable_shared_from_this<RingState> {
     return took;
   }
 
+  // App thread: the device is closing; start what JS submitted before that.
+  void TakeAll() override {
+    while (Take(UINT32_MAX) != 0) {
+    }
+  }
+
   // JS thread: the object JS calls back on a wake-up, or null once it is gone.
   IoRing* owner = nullptr;
 
   std::shared_ptr<Device> device_;
   const uint32_t depth;
+  DmaRef memory;  // the slot memory of a ring that has it: held as long as the ring state lives
   int32_t* shared = nullptr;  // the memory JS reads completions from (see ring.h)
   size_t shared_bytes = 0;
 
@@ -146,25 +151,17 @@ class RingState : public std::enable_shared_from_this<RingState> {
       Finish(s, unavailable);
       return;
     }
-    if (!s.direct) {
-      s.bounce = dma::AllocBounce(s.length, device_->BufAlign());
-      if (s.bounce == nullptr) {
-        Finish(s, -ENOMEM);
-        return;
-      }
-      if (s.opcode != kRead) memcpy(s.bounce, s.data, s.length);
-    }
     device_->Issue(s);
   }
 
  public:
-  // A device's I/O ended (ring::Complete).
+  // A device's I/O ended (ring::Complete), or it never started.
   void Finish(Slot& s, int32_t result) {
-    if (s.bounce != nullptr) {
-      if (result == 0 && s.opcode == kRead) memcpy(s.data, s.bounce, s.length);
-      dma::FreeBounce(s.bounce, s.length);
+    if (s.bounce != nullptr && s.opcode != kRead) {  // a read's is emptied and freed by JS (reap)
+      dma::FreeBounce(s.bounce, s.bounce_length, device_->BufAlign());
       s.bounce = nullptr;
     }
+    s.block.reset();  // before the completion is published: JS may reuse the slot from then on
     uint32_t i = cq_tail_ & mask_;
     shared[kEntryWord + 2 * i] = static_cast<int32_t>(s.index);
     shared[kEntryWord + 2 * i + 1] = result;
@@ -222,10 +219,7 @@ class WakeRequest : public Request {
 
 void Complete(Slot& s, int32_t result) { s.ring->Finish(s, result); }
 
-void TakeAll(RingState& ring) {
-  while (ring.Take(UINT32_MAX) != 0) {
-  }
-}
+void TakeAll(RingState& ring) { ring.TakeAll(); }
 
 void RingState::PublishCompletions() {
   cq_published_ = cq_tail_;
@@ -240,6 +234,22 @@ void RingState::PublishCompletions() {
 
 namespace {
 
+// Registers a ring with its bdev on the app thread, ahead (in the crossing's order) of any close
+// JS asks for later: the close first takes what the ring has published.
+class AddSourceRequest : public Request {
+ public:
+  AddSourceRequest(std::shared_ptr<BdevState> bdev, std::weak_ptr<BdevIoSource> ring) : bdev_(std::move(bdev)), ring_(std::move(ring)) {}
+  void Execute() override {
+    bdev_->AddSource(ring_);
+    runtime::Complete(this);
+  }
+  void Deliver(Napi::Env) override {}
+
+ private:
+  std::shared_ptr<BdevState> bdev_;
+  std::weak_ptr<BdevIoSource> ring_;
+};
+
 // An open bdev: reads and writes through its descriptor and I/O channel.
 class BdevDevice : public Device {
  public:
@@ -248,7 +258,10 @@ class BdevDevice : public Device {
   const char* CreateOperation() const override { return "bdev.createQueue"; }
   bool Accepts(int opcode) const override { return opcode == kRead || opcode == kWrite; }
   size_t BufAlign() const override { return bdev_->buf_align; }
-  void Attach(Napi::Env, uint32_t depth, const std::shared_ptr<RingState>&) override { waits_.resize(depth); }
+  void Attach(Napi::Env env, uint32_t depth, const std::shared_ptr<RingState>& ring) override {
+    waits_.resize(depth);
+    runtime::Submit(env, new AddSourceRequest(bdev_, std::weak_ptr<RingState>(ring)));
+  }
   int Unavailable() override { return bdev_->Unavailable(); }
 
   void Issue(Slot& s) override {
@@ -287,13 +300,7 @@ class BdevDevice : public Device {
 
   static void OnIoDone(spdk_bdev_io* io, bool success, void* arg) {
     auto* s = static_cast<Slot*>(arg);
-    int32_t result = 0;
-    if (!success) {
-      uint32_t cdw0;
-      int sct, sc;
-      spdk_bdev_io_get_nvme_status(io, &cdw0, &sct, &sc);
-      result = (sct != 0 || sc != 0) ? ((sct & 0xff) << 8 | (sc & 0xff)) : -EIO;
-    }
+    int32_t result = success ? 0 : bdev::FailureOf(io);
     spdk_bdev_free_io(io);
     Done(*s, result);
   }
@@ -315,20 +322,25 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeIoRing",
-                       {InstanceMethod<&IoRing::Submit>("submit"), InstanceMethod<&IoRing::Idle>("idle"),
-                        InstanceMethod<&IoRing::Close>("close")});
+                       {InstanceMethod<&IoRing::Submit>("submit"), InstanceMethod<&IoRing::Reap>("reap"),
+                        InstanceMethod<&IoRing::Idle>("idle"), InstanceMethod<&IoRing::Close>("close")});
   }
 
   explicit IoRing(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IoRing>(info) {
     Napi::Env env = info.Env();
-    // The device: an External from a device maker (an NVMe queue pair's ringDevice()), or an open bdev.
+    // The device: an External from a device maker (an NVMe queue pair's ringDevice()), whose JS
+    // owner is info[4]; or an open bdev.
     std::shared_ptr<Device> device;
     if (info[0].IsExternal()) {
       device = *info[0].As<Napi::External<std::shared_ptr<Device>>>().Data();
+      if (info[4].IsObject()) owner_object_ = Napi::Persistent(info[4].As<Napi::Object>());
     } else {
       runtime::CheckRunning(env, "bdev.createQueue");
       device = std::make_shared<BdevDevice>(bdev::StateOf(info[0]));
+      owner_object_ = Napi::Persistent(info[0].As<Napi::Object>());
     }
+    // The owner (bdev or queue pair object) stays alive as long as its queue: collecting it would
+    // close the descriptor or free the queue pair.
     const char* operation = device->CreateOperation();
     runtime::CheckRunning(env, operation);
     uint32_t depth = info[1].As<Napi::Number>().Uint32Value();
@@ -338,9 +350,15 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
     state_->owner = this;
     Napi::Object self = info.This().As<Napi::Object>();
     if (slot_bytes_ > 0) {
-      Napi::ArrayBuffer memory = dma::NewArrayBuffer(env, operation, depth * slot_bytes_, 4096);
-      base_ = static_cast<uint8_t*>(memory.Data());
+      Napi::ArrayBuffer memory = dma::NewArrayBuffer(env, operation, depth * slot_bytes_, 4096, &state_->memory);
+      base_ = state_->memory->data();
       self.Set("memory", memory);  // kept alive with this object
+    } else {
+      // bounced[slot] = 1: a read into an ordinary Buffer, to be copied out by reap().
+      Napi::ArrayBuffer bounced = Napi::ArrayBuffer::New(env, depth);
+      bounced_ = static_cast<uint8_t*>(bounced.Data());
+      memset(bounced_, 0, depth);
+      self.Set("bounced", bounced);  // kept alive with this object
     }
     Napi::ArrayBuffer rows = Napi::ArrayBuffer::New(env, depth * kRowWords * sizeof(double));
     rows_ = static_cast<const double*>(rows.Data());
@@ -356,7 +374,9 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
 
   ~IoRing() override {
     state_->owner = nullptr;
-    if (holding_) Data(Env()).crossing->Release();
+    // Null once the environment is being torn down (a worker terminated): nothing to release.
+    Crossing* crossing = Data(Env()).crossing;
+    if (holding_ && crossing != nullptr) crossing->Release();
   }
 
   // App thread published completions and JS was waiting: call JS (inside the crossing's scope).
@@ -392,7 +412,12 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
           !(length > 0) || (slot_bytes_ > 0 && length > static_cast<double>(slot_bytes_))) {
         ThrowError(env, "queue.submit", EINVAL, "invalid submission row " + std::to_string(i));
       }
-      Slot& s = state_->slots[static_cast<uint32_t>(slot)];
+    }
+    for (uint32_t i = 0; i < n; i++) {
+      const double* row = rows_ + kRowWords * i;
+      auto opcode = static_cast<int>(row[0]);
+      double length = row[3];
+      Slot& s = state_->slots[static_cast<uint32_t>(row[1])];
       s.refused = 0;
       s.opcode = opcode;
       s.offset = static_cast<uint64_t>(row[2]);
@@ -403,8 +428,9 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
       } else if (row[4] > 0) {
         s.data = reinterpret_cast<void*>(static_cast<uintptr_t>(row[4]));
         s.direct = true;
-        // Not live DMA memory (its Buffer was detached since): this I/O alone fails, EINVAL.
-        if (!dma::Contains(s.data, s.length)) s.refused = -EINVAL;
+        // Not live DMA memory (its Buffer was collected since): this I/O alone fails, EINVAL.
+        s.block = dma::Find(s.data, s.length);
+        if (s.block == nullptr) s.refused = -EINVAL;
       } else {
         napi_value target;
         napi_typedarray_type type;
@@ -415,8 +441,10 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
             type != napi_uint8_array || count < s.length) {
           s.refused = -EINVAL;  // its Buffer was detached or is not one: this I/O alone fails
         }
-        s.data = data;
-        s.direct = s.refused == 0 && dma::Contains(data, s.length);
+        s.block = s.refused == 0 ? dma::Find(data, s.length) : nullptr;
+        s.direct = s.block != nullptr;
+        s.data = s.direct ? data : nullptr;
+        if (s.refused == 0 && !s.direct) Bounce(s, data);
       }
     }
     if (n == 0) return env.Undefined();
@@ -427,6 +455,58 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
       Ref();  // the wake-up must find this object and its callback
     }
     state_->Publish(*Data(env).crossing);
+    return env.Undefined();
+  }
+
+  // JS thread, at submission: the DMA memory an ordinary Buffer's I/O uses instead of the
+  // Buffer, filled now for a write. A read's is emptied by reap().
+  void Bounce(Slot& s, const void* data) {
+    size_t align = state_->device_->BufAlign();
+    if (s.bounce != nullptr) dma::FreeBounce(s.bounce, s.bounce_length, align);  // never reaped
+    s.bounce = dma::AllocBounce(s.length, align);
+    s.bounce_length = s.length;
+    if (s.bounce == nullptr) {
+      s.refused = -ENOMEM;
+    } else if (s.opcode != kRead) {
+      memcpy(s.bounce, data, s.length);
+    } else {
+      bounced_[s.index] = 1;
+    }
+  }
+
+  // reap(count, slots, results, targets): before JS hands completions on, copy each completed
+  // read of an ordinary Buffer (bounced[slot] = 1) into its Buffer, targets[slot], if it still
+  // has the memory; if not (detached, transferred, shrunk meanwhile), its result becomes -EINVAL.
+  Napi::Value Reap(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t n = info[0].As<Napi::Number>().Uint32Value();
+    auto slots = info[1].As<Napi::Uint32Array>();
+    auto results = info[2].As<Napi::Int32Array>();
+    napi_value targets = info[3];
+    if (bounced_ == nullptr || n > slots.ElementLength() || n > results.ElementLength()) return env.Undefined();
+    size_t align = state_->device_->BufAlign();
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t index = slots[i];
+      if (index >= state_->depth || bounced_[index] == 0) continue;
+      bounced_[index] = 0;
+      Slot& s = state_->slots[index];
+      if (s.bounce == nullptr) continue;
+      if (results[i] == 0) {
+        napi_value target;
+        napi_typedarray_type type;
+        size_t count = 0;
+        void* data = nullptr;
+        if (napi_get_element(env, targets, index, &target) == napi_ok &&
+            napi_get_typedarray_info(env, target, &type, &count, &data, nullptr, nullptr) == napi_ok &&
+            type == napi_uint8_array && count >= s.length) {
+          memcpy(data, s.bounce, s.length);
+        } else {
+          results[i] = -EINVAL;
+        }
+      }
+      dma::FreeBounce(s.bounce, s.bounce_length, align);
+      s.bounce = nullptr;
+    }
     return env.Undefined();
   }
 
@@ -448,8 +528,10 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
   std::shared_ptr<RingState> state_;
   size_t slot_bytes_ = 0;
   uint8_t* base_ = nullptr;
+  uint8_t* bounced_ = nullptr;  // a ring without slot memory: see "bounced" above
   const double* rows_ = nullptr;
   Napi::FunctionReference on_wake_;
+  Napi::ObjectReference owner_object_;
   bool holding_ = false;
   bool closed_ = false;
 };

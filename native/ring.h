@@ -52,6 +52,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "dma_block.h"
+
 namespace spdk_node::ring {
 
 constexpr int kTailWord = 0;
@@ -71,13 +73,18 @@ struct alignas(64) Slot {
   int opcode = kRead;
   uint64_t offset = 0;   // bytes for a bdev; the first LBA for an NVMe namespace
   uint64_t length = 0;   // bytes
-  void* data = nullptr;  // slot memory, a DMA Buffer's memory, or an ordinary Buffer's
-  bool direct = true;    // `data` is DMA-safe; otherwise the app thread bounces it
+  void* data = nullptr;  // direct: slot memory or a DMA Buffer's memory; never an ordinary Buffer's
+  bool direct = true;    // `data` is DMA memory; otherwise the I/O uses `bounce`
   int32_t refused = 0;   // -errno: complete with this instead of doing the I/O (its Buffer is unusable)
+  DmaRef block;          // a direct I/O on a DMA Buffer: its memory, held until the I/O completes
+  // An ordinary Buffer's I/O: DMA memory the JS thread filled at submission (a write or compare)
+  // or empties at completion (a read, in reap()). The app thread never touches the Buffer itself:
+  // JS may detach, transfer or shrink it while the I/O is in flight. It frees a write's bounce.
+  void* bounce = nullptr;
+  uint64_t bounce_length = 0;
   // App thread only.
   RingState* ring = nullptr;
   uint32_t index = 0;
-  void* bounce = nullptr;
   // The memory the device transfers to or from.
   void* Memory() const { return direct ? data : bounce; }
 };

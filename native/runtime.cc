@@ -44,7 +44,18 @@ class StartRequest;
 constexpr auto kExitWait = std::chrono::seconds(5);
 // Seconds an SPDK that stopped by itself waits for JS to let go of DMA buffers.
 constexpr auto kDetachWait = std::chrono::seconds(10);
-constexpr auto kSyncCallWait = std::chrono::seconds(5);
+constexpr auto kSyncCallWait = std::chrono::milliseconds(5000);
+
+// How long RunOnAppThreadSync waits: kSyncCallWait, or SPDK_NODE_SYNC_CALL_TIMEOUT_MS.
+std::chrono::milliseconds SyncCallWait() {
+  static const std::chrono::milliseconds wait = [] {
+    const char* v = getenv("SPDK_NODE_SYNC_CALL_TIMEOUT_MS");
+    char* end = nullptr;
+    long ms = v != nullptr ? strtol(v, &end, 10) : -1;
+    return v != nullptr && *v != '\0' && *end == '\0' && ms >= 0 ? std::chrono::milliseconds(ms) : kSyncCallWait;
+  }();
+  return wait;
+}
 
 struct StartConfig {
   std::string name;
@@ -79,6 +90,14 @@ struct Runtime {
   StartRequest* next_start = nullptr;  // guarded by mutex: the launcher's next session
   bool launcher_done = false;          // guarded by mutex: the current session has ended
   bool dma_detached = false;           // guarded by mutex
+
+  // Messages to the app thread from other threads (exit, synchronous calls) pass this gate: once
+  // a stop is under way the app thread may exit at any moment, and spdk_thread_send_msg() to an
+  // exited thread aborts the process. Opened when SPDK has started, closed (on the app thread)
+  // when its stop begins; a message sent while open runs before the thread exits.
+  std::mutex send_mutex;
+  bool app_accepting = false;  // guarded by send_mutex
+  bool app_stopping = false;   // app thread only: StopFromAppThread ran
 };
 
 // Never destroyed: static destruction at exit must not meet a running SPDK thread.
@@ -116,7 +135,20 @@ void ShutdownResources(std::function<void()> done) {
   }
 }
 
+// Any thread but the app thread: fn(ctx) on the app thread, unless it stopped taking messages.
+bool SendToApp(void (*fn)(void*), void* ctx) {
+  std::lock_guard<std::mutex> lock(g.send_mutex);
+  spdk_thread* app = g.app_thread;
+  return g.app_accepting && app != nullptr && spdk_thread_send_msg(app, fn, ctx) == 0;
+}
+
 void StopFromAppThread(void*) {
+  if (g.app_stopping) return;  // a second request (stop() and exit at once): one stop is enough
+  g.app_stopping = true;
+  {
+    std::lock_guard<std::mutex> lock(g.send_mutex);
+    g.app_accepting = false;
+  }
   ShutdownResources([] { spdk_app_stop(0); });
 }
 
@@ -189,6 +221,11 @@ void OnAppStarted(void* arg) {
   spdk_thread* thread = spdk_get_thread();
   g.crossing->SetTarget(thread);
   g.app_thread = thread;
+  g.app_stopping = false;
+  {
+    std::lock_guard<std::mutex> lock(g.send_mutex);
+    g.app_accepting = true;
+  }
   g.started = true;
   start->started = true;
   if (g.exiting) {
@@ -196,6 +233,15 @@ void OnAppStarted(void* arg) {
     StopFromAppThread(nullptr);
   }
   g.crossing->Complete(start);  // from here on `start` belongs to the JS thread
+}
+
+// The launcher: SPDK's environment goes, and with it the memory of every DMA block still
+// referenced (dma_block.h): those are not freed after this, and views JS moved out of reach of
+// DetachAll() get zeroed memory in place of the environment's (dma.h).
+void FiniEnvironment() {
+  DmaBlock::EnvironmentGone();
+  spdk_app_fini();
+  dma::CoverEscapedViews();
 }
 
 void RunSession(StartRequest* start) {
@@ -232,15 +278,20 @@ void RunSession(StartRequest* start) {
   // so that what goes wrong during that initialisation is captured too.
   spdk_log_open(&log::Callback);
 
+  dma::OpenBounces();
   int rc = spdk_app_start(&opts, &OnAppStarted, start);
 
-  g.app_thread = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(g.send_mutex);
+    g.app_accepting = false;  // SPDK stopped by itself, without StopFromAppThread
+    g.app_thread = nullptr;
+  }
   g.crossing->FlushLocal();  // this thread hosted the app thread: its list is ours now
   dma::ForgetBounces();      // their memory goes with the environment
   if (!g.started) {  // `start` is still ours: nothing has completed it
     start->rc = rc;
     start->log = log::Since(start->mark);
-    spdk_app_fini();
+    FiniEnvironment();
     MarkLauncherDone();
     g.crossing->Complete(start);
     return;
@@ -252,7 +303,7 @@ void RunSession(StartRequest* start) {
     std::unique_lock<std::mutex> lock(g.mutex);
     g.cv.wait_for(lock, kDetachWait, [] { return g.dma_detached; });
   }
-  spdk_app_fini();
+  FiniEnvironment();
   MarkLauncherDone();
   if (stop != nullptr) g.crossing->Complete(stop);
 }
@@ -277,20 +328,6 @@ std::string GetString(Napi::Object o, const char* key) {
 
 Napi::Value Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (g.state != State::kIdle) {
-    ThrowError(env, "Spdk.start", EALREADY,
-               "SPDK is already running in this process; DPDK initialises once per process, so use the "
-               "running instance (or stop it first), or start SPDK in another process");
-  }
-  // SPDK can re-initialise its environment, but not every subsystem can (iSCSI keeps stale
-  // lists and crashes), so once SPDK's environment has been set up in this process, it is not
-  // started again. A start that failed before that point (bad options) may be retried.
-  if (!spdk_env_dpdk_external_init()) {
-    ThrowError(env, "Spdk.start", EALREADY,
-               "SPDK already ran in this process and cannot be started again (its subsystems do not "
-               "support re-initialisation); keep one instance for the life of the process, or run SPDK "
-               "in a child process");
-  }
   Napi::Object o = info[0].As<Napi::Object>();
   StartConfig c;
   c.name = GetString(o, "name");
@@ -305,6 +342,24 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   c.pci = o.Get("pci").ToBoolean();
   c.log_level = o.Get("logLevel").As<Napi::Number>().Int32Value();
 
+  // One start wins, even from two workers at once: the state moves from idle in one step.
+  State idle = State::kIdle;
+  if (!g.state.compare_exchange_strong(idle, State::kStarting)) {
+    ThrowError(env, "Spdk.start", EALREADY,
+               "SPDK is already running in this process; DPDK initialises once per process, so use the "
+               "running instance (or stop it first), or start SPDK in another process");
+  }
+  // SPDK can re-initialise its environment, but not every subsystem can (iSCSI keeps stale
+  // lists and crashes), so once SPDK's environment has been set up in this process, it is not
+  // started again. A start that failed before that point (bad options) may be retried.
+  if (!spdk_env_dpdk_external_init()) {
+    g.state = State::kIdle;
+    ThrowError(env, "Spdk.start", EALREADY,
+               "SPDK already ran in this process and cannot be started again (its subsystems do not "
+               "support re-initialisation); keep one instance for the life of the process, or run SPDK "
+               "in a child process");
+  }
+
   g.config = std::move(c);
   g.owner = env;
   g.crossing = Data(env).crossing;
@@ -314,7 +369,6 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
     g.launcher_done = false;
     g.dma_detached = false;
   }
-  g.state = State::kStarting;
 
   auto* start = new StartRequest(env);
   start->mark = log::Mark();
@@ -357,8 +411,8 @@ bool ShutdownForExit() {
     if (g.launcher_done) return true;
   }
   g.exiting = true;
-  spdk_thread* app = g.app_thread;
-  if (app != nullptr) spdk_thread_send_msg(app, &StopFromAppThread, nullptr);
+  // Refused when a stop is already under way (stop() then exit): then it is only waited for.
+  SendToApp(&StopFromAppThread, nullptr);
   if (WaitLauncherDone(kExitWait)) {
     g.state = State::kIdle;
     return true;
@@ -437,7 +491,7 @@ void RunOnAppThreadSync(Napi::Env env, const char* operation, std::function<void
   auto call = std::make_shared<Call>();
   call->fn = std::move(fn);
   auto* keep = new std::shared_ptr<Call>(call);
-  int rc = spdk_thread_send_msg(g.app_thread, [](void* arg) {
+  bool sent = SendToApp([](void* arg) {
     auto* held = static_cast<std::shared_ptr<Call>*>(arg);
     Call& c = **held;
     c.fn();
@@ -448,13 +502,15 @@ void RunOnAppThreadSync(Napi::Env env, const char* operation, std::function<void
     c.cv.notify_all();
     delete held;
   }, keep);
-  if (rc != 0) {
+  if (!sent) {
     delete keep;
-    ThrowError(env, operation, -rc, "could not send a message to SPDK's app thread");
+    ThrowError(env, operation, ESHUTDOWN, "SPDK's app thread is stopping or out of message buffers");
   }
   std::unique_lock<std::mutex> lock(call->mutex);
-  if (!call->cv.wait_for(lock, kSyncCallWait, [&] { return call->done; })) {
-    ThrowError(env, operation, ETIMEDOUT, "SPDK's app thread did not answer within 5 s");
+  auto limit = SyncCallWait();
+  if (!call->cv.wait_for(lock, limit, [&] { return call->done; })) {
+    ThrowError(env, operation, ETIMEDOUT,
+               "SPDK's app thread did not answer within " + std::to_string(limit.count()) + " ms");
   }
 }
 

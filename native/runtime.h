@@ -52,6 +52,9 @@ void Unregister(AppResource* resource);
 
 // JS thread: run `fn` on the app thread and wait for it (bounded). For short, non-blocking
 // queries whose JS API is synchronous (listing bdevs). Throws ETIMEDOUT if SPDK does not answer.
+// After a timeout `fn` may still run, later: it must own (capture by value, e.g. a shared_ptr)
+// everything it touches, never a reference into the caller's stack frame. The bound is 5 s, or
+// SPDK_NODE_SYNC_CALL_TIMEOUT_MS milliseconds from the environment.
 void RunOnAppThreadSync(Napi::Env env, const char* operation, std::function<void()> fn);
 
 }  // namespace runtime

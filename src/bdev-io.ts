@@ -41,8 +41,19 @@ export class BdevIo extends PromiseRing {
     const what =
       result === -9 ? `bdev '${this.#name}' is closed`
       : result === -19 ? `bdev '${this.#name}' was removed`
-      : result === -22 ? `the Buffer of this ${op === OP_READ ? 'read' : 'write'} was detached or shrank before the I/O started`
-      : `${op === OP_READ ? 'read' : 'write'} of ${length} bytes at offset ${offset} on '${this.#name}' failed`;
+      : result === -22 ? `the Buffer of this ${op === OP_READ ? 'read' : 'write'} was detached or shrank (transferred, resized) before the I/O was done with it`
+      : `${op === OP_READ ? 'read' : 'write'} of ${length} bytes at offset ${offset} on '${this.#name}' failed: ${bdevFailure(result)}`;
     return new SpdkError(what, { operation, errno: -result });
+  }
+}
+
+// What a bdev's failure means, for the errnos native/bdev.cc's FailureOf() reports.
+function bdevFailure(result: number): string {
+  switch (result) {
+    case -5: return 'the bdev reported an I/O error';
+    case -12: return 'out of memory (a DMA bounce buffer or an SPDK request)';
+    case -125: return 'the I/O was aborted';
+    case -84: return 'the data did not match (miscompare)';
+    default: return `the bdev failed it (errno ${-result})`;
   }
 }

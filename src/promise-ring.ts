@@ -68,9 +68,9 @@ export abstract class PromiseRing {
   readonly #waiting: Waiting[] = [];
   readonly #drained: (() => void)[] = [];
 
-  constructor(ctor: NativeIoRingConstructor, nativeTarget: unknown, depth: number, spinUs: number) {
+  constructor(ctor: NativeIoRingConstructor, nativeTarget: unknown, depth: number, spinUs: number, owner?: object) {
     this.#depth = depth;
-    this.#ring = new Ring(ctor, nativeTarget, depth, 0, spinUs, false, (count, slots, results) => this.#complete(count, slots, results));
+    this.#ring = new Ring(ctor, nativeTarget, depth, 0, spinUs, false, (count, slots, results) => this.#complete(count, slots, results), owner);
     this.#free = new Int32Array(depth);
     for (let i = 0; i < depth; i++) this.#free[i] = depth - 1 - i;
     this.#freeCount = depth;
@@ -124,7 +124,7 @@ export abstract class PromiseRing {
       ring.submit(this.#target);
     } catch (error) {
       for (let i = 0; i < n; i++) this.#settle(ring.stagedSlot(i), 0, error);
-      ring.staged = 0;
+      ring.dropStaged();
       this.#fillFreedSlots();
       this.#checkDrained();
     }

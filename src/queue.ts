@@ -47,7 +47,7 @@ export abstract class RingQueue implements AsyncDisposable {
   #drained: Array<() => void> = [];
 
   /** @internal `where`: the API that makes it (for errors); `blockSize`: ioSize is a multiple of it. */
-  constructor(where: string, ctor: NativeIoRingConstructor, nativeTarget: unknown, blockSize: number, options: IoQueueOptions = {}) {
+  constructor(where: string, ctor: NativeIoRingConstructor, nativeTarget: unknown, blockSize: number, options: IoQueueOptions = {}, owner?: object) {
     const depth = options.depth ?? 128;
     const ioSize = options.ioSize ?? Math.max(4096, blockSize);
     if (!Number.isInteger(depth) || depth < 1 || depth > 4096) throw new RangeError(`${where}: depth must be an integer from 1 to 4096, got ${String(depth)}`);
@@ -58,7 +58,7 @@ export abstract class RingQueue implements AsyncDisposable {
     this.depth = depth;
     this.ioSize = ioSize;
     this.#busy = new Uint8Array(depth);
-    this.#ring = new Ring(ctor, nativeTarget, depth, ioSize, spinUs, true, (count, slots, results) => this.#complete(count, slots, results));
+    this.#ring = new Ring(ctor, nativeTarget, depth, ioSize, spinUs, true, (count, slots, results) => this.#complete(count, slots, results), owner);
     this.#memory = Buffer.from(this.#ring.native.memory!);
   }
 
@@ -97,7 +97,7 @@ export abstract class RingQueue implements AsyncDisposable {
     if (!this.#closed) {
       this.#closed = true;
       for (let i = 0; i < this.#ring.staged; i++) this.#busy[this.#ring.stagedSlot(i)] = 0;
-      this.#ring.staged = 0;
+      this.#ring.dropStaged();
       this.#ring.native.close();
     }
     await this.drain();

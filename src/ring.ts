@@ -18,13 +18,17 @@ export interface NativeIoRing {
   readonly completions: ArrayBuffer;
   /** depth x slotBytes of DMA memory, when the ring was made with slotBytes > 0. */
   readonly memory?: ArrayBuffer;
+  /** depth bytes, when the ring was made without slot memory: 1 where a read into an ordinary Buffer awaits reap(). */
+  readonly bounced?: ArrayBuffer;
   submit(count: number, targets?: readonly (Uint8Array | undefined)[]): void;
+  /** Copies completed reads of ordinary Buffers into them (a detached Buffer's result becomes -EINVAL). */
+  reap(count: number, slots: Uint32Array, results: Int32Array, targets: readonly (Uint8Array | undefined)[]): void;
   idle(): void;
   close(): void;
 }
 
 /** @internal */
-export type NativeIoRingConstructor = new (device: unknown, depth: number, slotBytes: number, onWake: () => void) => NativeIoRing;
+export type NativeIoRingConstructor = new (device: unknown, depth: number, slotBytes: number, onWake: () => void, owner?: object) => NativeIoRing;
 
 export const OP_READ = 0;
 export const OP_WRITE = 1;
@@ -77,6 +81,10 @@ export class Ring {
   // Each batch of completions, copied out of the ring in order for the consumer.
   readonly #slots: Uint32Array;
   readonly #results: Int32Array;
+  // Reads into ordinary Buffers are copied into them on this thread (native reap()), after the
+  // app thread completed them into DMA memory: the Buffer may have been detached meanwhile.
+  readonly #bounced: Uint8Array | undefined;
+  #targets: readonly (Uint8Array | undefined)[] | undefined;
   #head = 0;
   #holding = false;
   #idleCheckQueued = false;
@@ -87,18 +95,20 @@ export class Ring {
   readonly #spinInDrain: boolean;
   #chainStart = -1;
 
-  constructor(ctor: NativeIoRingConstructor, nativeBdev: unknown, depth: number, slotBytes: number, spinUs: number, spinInDrain: boolean, consume: RingConsumer) {
+  /** `device`: a native bdev, or a device made by a native queue pair (`owner`, kept alive as long as the ring). */
+  constructor(ctor: NativeIoRingConstructor, device: unknown, depth: number, slotBytes: number, spinUs: number, spinInDrain: boolean, consume: RingConsumer, owner?: object) {
     this.depth = depth;
     this.#consume = consume;
     this.#spinUs = spinUs;
     this.#spinInDrain = spinInDrain;
-    this.native = new ctor(nativeBdev, depth, slotBytes, () => this.#wake());
+    this.native = new ctor(device, depth, slotBytes, () => this.#wake(), owner);
     this.#rows = new Float64Array(this.native.rows);
     this.#ctl = new Int32Array(this.native.completions);
     this.#mask = (this.#ctl.length - ENTRY) / 2 - 1;
     // At most `depth` completions are ever unread (native/ring.h), so a batch fits.
     this.#slots = new Uint32Array(depth);
     this.#results = new Int32Array(depth);
+    this.#bounced = this.native.bounced === undefined ? undefined : new Uint8Array(this.native.bounced);
   }
 
   /** Stages a row; `address` is the DMA address of the data (see dma-memory.ts), or 0. */
@@ -122,9 +132,22 @@ export class Ring {
     if (n === 0) return 0;
     this.staged = 0;
     this.native.submit(n, targets);
+    this.#targets = targets;
     this.inflight += n;
     this.#holding = true;
     return n;
+  }
+
+  /**
+   * Forgets the staged rows (their caller gives back their slots). With nothing in flight, the
+   * ring then lets Node exit: rows staged after the last completion kept it from doing so.
+   */
+  dropStaged(): void {
+    this.staged = 0;
+    if (this.inflight === 0 && this.#holding && !this.#idleCheckQueued) {
+      this.#idleCheckQueued = true;
+      queueMicrotask(this.#idleCheck);
+    }
   }
 
   /** The staged row `i`'s slot (for a caller that must give back slots after a failed submit). */
@@ -199,6 +222,15 @@ export class Ring {
         const e = ENTRY + 2 * ((head + i) & this.#mask);
         slots[i] = ctl[e]!;
         results[i] = ctl[e + 1]!;
+      }
+      const bounced = this.#bounced;
+      if (bounced !== undefined) {
+        for (let i = 0; i < count; i++) {
+          if (bounced[slots[i]!] !== 0) {
+            this.native.reap(count, slots, results, this.#targets!);
+            break;
+          }
+        }
       }
       try {
         this.#consume(count, slots, results);

@@ -64,6 +64,25 @@ const RESERVED_OPCODES = new Map<number, string>([
 ]);
 // Get / Set Features move data for some features only: a buffer is optional for them.
 const OPTIONAL_DATA_OPCODES = new Set([0x09, 0x0a]);
+const OPC_SET_FEATURES = 0x09;
+const OPC_GET_FEATURES = 0x0a;
+// Features whose Get and Set Features both move a data structure (NVMe base specification,
+// Feature Identifiers): without a buffer the controller would read or write through a null pointer.
+const DATA_FEATURES = new Map<number, string>([
+  [0x03, 'LBA Range Type'],
+  [0x0c, 'Autonomous Power State Transition'],
+  [0x0e, 'Timestamp'],
+  [0x16, 'Host Behavior Support'],
+  [0x81, 'Host Identifier'],
+]);
+// ...and those for which only Get Features returns one.
+const GET_DATA_FEATURES = new Map<number, string>([[0x0d, 'Host Memory Buffer']]);
+// Admin opcodes that change a namespace's format or erase the media under the driver, which
+// caches namespace geometry and has I/O in flight: not through adminRaw().
+const FORMAT_OPCODES = new Map<number, string>([
+  [0x80, 'Format NVM'],
+  [0x84, 'Sanitize'],
+]);
 
 export class NvmeController implements AsyncDisposable {
   /** Where the controller is. */
@@ -158,7 +177,21 @@ export class NvmeController implements AsyncDisposable {
       if (reserved !== undefined) {
         throw new RangeError(`ctrlr.adminRaw: opcode 0x${opc.toString(16)} (${reserved}) is managed by SPDK's driver; use allocIoQpair()/free() and detach()`);
       }
+      const destructive = FORMAT_OPCODES.get(opc);
+      if (destructive !== undefined) {
+        throw new RangeError(
+          `ctrlr.adminRaw: opcode 0x${opc.toString(16)} (${destructive}) reformats or erases namespaces under SPDK's driver, ` +
+            'which keeps their geometry and I/O in flight; detach, run it with a management tool (nvme-cli), then connect again',
+        );
+      }
       const direction = opc & 3;
+      if (buffer === undefined && (opc === OPC_SET_FEATURES || opc === OPC_GET_FEATURES)) {
+        const fid = (cmd.cdw10 ?? 0) & 0xff;
+        const feature = DATA_FEATURES.get(fid) ?? (opc === OPC_GET_FEATURES ? GET_DATA_FEATURES.get(fid) : undefined);
+        if (feature !== undefined) {
+          throw new TypeError(`ctrlr.adminRaw: ${opc === OPC_GET_FEATURES ? 'Get' : 'Set'} Features of feature 0x${fid.toString(16)} (${feature}) transfers data, so it needs a buffer`);
+        }
+      }
       if (buffer !== undefined) {
         bytes('ctrlr.adminRaw', 'buffer', buffer);
         if (direction === 0) throw new TypeError(`ctrlr.adminRaw: opcode 0x${opc.toString(16)} transfers no data, so it takes no buffer`);

@@ -47,7 +47,7 @@ export class NvmeIo extends PromiseRing {
   readonly #nsid: number;
 
   constructor(qp: NativeNvmeQpair, nsid: number, blockSize: number) {
-    super(addon().IoRing as NativeIoRingConstructor, qp.ringDevice(nsid, blockSize), DEPTH, DEFAULT_SPIN_US);
+    super(addon().IoRing as NativeIoRingConstructor, qp.ringDevice(nsid, blockSize), DEPTH, DEFAULT_SPIN_US, qp);
     this.#qpairId = qp.id;
     this.#nsid = nsid;
   }

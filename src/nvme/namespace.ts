@@ -119,7 +119,7 @@ export class NvmeNamespace {
     const o = options as unknown;
     if (o === null || typeof o !== 'object') throw new TypeError(`ns.createQueue: options must be an object, got ${describe(o)}`);
     try {
-      return new NvmeQueue(addon().IoRing, qp.native.ringDevice(this.id, this.blockSize), this.blockSize, this.maxTransferSize, options);
+      return new NvmeQueue(addon().IoRing, qp.native.ringDevice(this.id, this.blockSize), qp.native, this.blockSize, this.maxTransferSize, options);
     } catch (error) {
       throw withOperation(error, 'ns.createQueue');
     }

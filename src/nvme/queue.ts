@@ -25,8 +25,8 @@ export class NvmeQueue extends RingQueue {
   readonly #maxBlocks: number;
 
   /** @internal Use `ns.createQueue()`. */
-  constructor(ctor: NativeIoRingConstructor, device: unknown, blockSize: number, maxTransferSize: number, options: IoQueueOptions = {}) {
-    super('ns.createQueue', ctor, device, blockSize, options);
+  constructor(ctor: NativeIoRingConstructor, device: unknown, owner: object, blockSize: number, maxTransferSize: number, options: IoQueueOptions = {}) {
+    super('ns.createQueue', ctor, device, blockSize, options, owner);
     if (this.ioSize > maxTransferSize) {
       // Closing gives nothing back to SPDK yet (nothing was submitted); the memory goes with GC.
       void this.close();
