@@ -55,6 +55,16 @@ class NvmeRingDevice : public ring::Device {
 
   int Unavailable() override { return q_->Unusable(); }
 
+  // The TypeScript layer checked sizes against the namespace as it was when listed; check them
+  // against the namespace as it is now (it may have been reformatted since). The LBA range is
+  // left to the controller, which answers LBA_OUT_OF_RANGE.
+  int CheckGeometry(spdk_nvme_ns* ns, const ring::Slot& s) const {
+    if (spdk_nvme_ns_get_md_size(ns) > 0 && !spdk_nvme_ns_supports_extended_lba(ns)) return -ENOTSUP;
+    uint32_t max = spdk_nvme_ns_get_max_io_xfer_size(ns);
+    if (spdk_nvme_ns_get_extended_sector_size(ns) != block_size_ || (max != 0 && s.length > max)) return -ERANGE;
+    return 0;
+  }
+
   void Issue(ring::Slot& s) override {
     QpairState& q = *q_;
     // The namespace object lives as long as the controller (which is attached: Unavailable()
@@ -63,6 +73,10 @@ class NvmeRingDevice : public ring::Device {
     spdk_nvme_ns* ns = ns_;
     if (ns == nullptr || !spdk_nvme_ns_is_active(ns)) {
       ring::Complete(s, -ENODEV);
+      return;
+    }
+    if (int why = CheckGeometry(ns, s)) {
+      ring::Complete(s, why);
       return;
     }
     Command& c = commands_[s.index];

@@ -25,6 +25,10 @@ export function describeNvmeErrno(errno: number, qpairId: number, nsid: number):
       return `the controller failed: a command on ${qp} got no answer within the command timeout (is the ` +
         "target hung?) and this command's outcome is unknown; detach the controller and connect again";
     case 19: return `namespace ${nsid} is not active on this controller`;
+    case 95:
+      return `namespace ${nsid} keeps its metadata in a separate buffer, which spdk-node does not support; ` +
+        'format it with metadata interleaved (extended LBA) or without metadata';
+    case 34: return `the command no longer fits namespace ${nsid}: it was reformatted or resized; list ctrlr.namespaces() again`;
     case 12: return 'no DMA memory left for a bounce buffer; use smaller I/O or buffers from spdk.allocBuffer()';
     case 22: return "SPDK refused the command's parameters, or its Buffer was detached before the command started";
     default: return 'the command could not be submitted';
