@@ -13,9 +13,8 @@
 //                                      deleted after the run); default bench-results/
 //   npm run bench -- --no-tmpfs        skip the second data file, in /dev/shm, where Node and SPDK
 //                                      both read memory (made when /dev/shm is tmpfs)
-//   npm run bench -- --nvmf-polling    the NVMe/TCP target (spdk_tgt on core 0) polls instead of
-//                                      sleeping when idle (default: --interrupt-mode, so that the
-//                                      core it shares with Node's JS thread is not spent polling)
+//   npm run bench -- --nvmf-interrupt  the NVMe/TCP target (spdk_tgt on core 0) sleeps when idle
+//                                      (--interrupt-mode) instead of polling (the default)
 //
 // Every phase runs in its own process, strictly one after another (SPDK starts once per process,
 // and two phases would share SPDK's core): SPDK's reactor on core 1, Node's JS thread on core 0.
@@ -55,7 +54,7 @@ function options() {
       only: { type: 'string' },
       dir: { type: 'string' },
       'no-tmpfs': { type: 'boolean', default: false },
-      'nvmf-polling': { type: 'boolean', default: false },
+      'nvmf-interrupt': { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -77,7 +76,7 @@ function options() {
     idleSettleS: values.quick ? 0.5 : 1,
     idleMeasureS: values.quick ? 1 : 5,
     only,
-    nvmfInterrupt: !values['nvmf-polling'],
+    nvmfInterrupt: values['nvmf-interrupt'],
     file,
     tmpfsFile: values['no-tmpfs'] || isTmpfs(path.dirname(file)) || !isTmpfs('/dev/shm') ? null : path.join('/dev/shm', `spdk-node-bench-${process.pid}.bin`),
   };
@@ -162,7 +161,7 @@ function runWorker(job, opts, onResult, pin) {
   const env = { ...process.env };
   if (job.libPath) env.SPDK_FAT_LIB = job.libPath;
   const node = [process.execPath, '--no-warnings', WORKER, JSON.stringify(payload)];
-  const [cmd, ...args] = pin ? ['taskset', '-c', '0', ...node] : node;
+  const [cmd, ...args] = pin ? ['taskset', '-c', String(job.jsCore ?? 0), ...node] : node;
   const budgetS = job.kind === 'idle' ? opts.idleSettleS + opts.idleMeasureS + 60 : job.points.length * (opts.warmupS + opts.durationS) + 60;
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -236,7 +235,7 @@ function notes(opts, h, file, tmpfs, pinned, target) {
     ...(tmpfs === null ? [] : [`tmpfs / aio-tmpfs / uring-tmpfs: the same comparison on a second ${DATA_FILE_MIB} MiB file in ${path.dirname(tmpfs.path)} (tmpfs), QD 1 and 128: Node's fs.promises (buffered) and SPDK's aio/uring bdevs (${tmpfs.oDirect ? 'O_DIRECT, which tmpfs serves from memory' : 'buffered'}) both read memory, so "x fs" there is the cost of the software paths alone.`]),
     `Idle: an instance with no bdevs, CPU of the whole process over ${opts.idleMeasureS} s after ${opts.idleSettleS} s; "full" is the installed library (every subsystem; in interrupt mode the iSCSI poller cannot sleep), "lean" is ${LEAN_LIB} (./build.sh --lean).`,
     ...(target === null ? [] : [
-      `nvme-tcp / bdev-nvme-tcp: NVMe/TCP on loopback (port ${target.port}) to SPDK's spdk_tgt in a child process pinned to core ${target.core} (-m 0x1${target.interruptMode ? ', --interrupt-mode: its reactor sleeps while idle' : ', polling'}), exporting a null bdev of 4 KiB blocks. The initiator is on core 1 in every row: nvme-tcp native is spdk_nvme_perf (-c 0x2, -L), promise is ns.read()/ns.write() on allocBuffer() memory with QD concurrent awaits, batch is ns.createQueue(qp) (a namespace queue) kept full, all on one I/O queue pair; bdev-nvme-tcp is bdev_nvme attached to the same target: bdevperf (-m 0x2) against openBdev's Promise API and IoQueue. Node's JS thread shares core ${target.core} with the target.`,
+      `nvme-tcp / bdev-nvme-tcp: NVMe/TCP on loopback (port ${target.port}) to SPDK's spdk_tgt in a child process pinned to core ${target.core} (-m 0x1${target.interruptMode ? ', --interrupt-mode: its reactor sleeps while idle' : ', polling'}), exporting a null bdev of 4 KiB blocks. The initiator is on core 1 in every row: nvme-tcp native is spdk_nvme_perf (-c 0x2, -L), promise is ns.read()/ns.write() on allocBuffer() memory with QD concurrent awaits, batch is ns.createQueue(qp) (a namespace queue) kept full, all on one I/O queue pair; bdev-nvme-tcp is bdev_nvme attached to the same target: bdevperf (-m 0x2) against openBdev's Promise API and IoQueue. Node's JS thread is pinned to core 1 with its own reactor (core ${target.core} is the target's) and does not spin (spinUs 0): on two cores, a spinning JS thread only takes time from the reactor or the target it waits for (measured here: ns.read QD 128 several times slower with spinning, and with Node on the target's core).`,
     ]),
     'IOPS are counted over the measured window only; ratios are IOPS over IOPS for the same workload and queue depth.',
   ];
@@ -325,6 +324,11 @@ async function main() {
         }
         job.trid = nvmfTarget.trid;
         job.nvmfPort = nvmfTarget.port;
+        // Core 0 is the target's: Node shares core 1 with its own reactor, as spdk_nvme_perf and
+        // bdevperf have core 1 to themselves, and does not spin (spinning there only takes time
+        // from the reactor it waits for).
+        job.jsCore = 1;
+        job.spinUs = 0;
       }
       if (job.kind === 'nvme-perf') {
         const point = job.points[0];

@@ -66,9 +66,10 @@ async function awaitLoop({ qd, blocks, blockSize, ioSize, warmupS, durationS, op
  * Latency per I/O from the clock read when its batch was staged to the one when its completion
  * batch arrived: two clock reads per batch, not per I/O.
  */
-async function queueLoop({ bdev, createQueue, position, qd, write, blocks, blockSize, ioSize, warmupS, durationS }) {
+async function queueLoop({ bdev, createQueue, position, qd, write, blocks, blockSize, ioSize, warmupS, durationS, spinUs }) {
   // A bdev's IoQueue takes byte offsets; a namespace queue (createQueue, position) takes LBAs.
-  const q = createQueue !== undefined ? createQueue({ depth: qd, ioSize }) : bdev.createQueue({ depth: qd, ioSize });
+  const o = { depth: qd, ioSize, spinUs };
+  const q = createQueue !== undefined ? createQueue(o) : bdev.createQueue(o);
   const at = position ?? ((block) => block * blockSize);
   const hist = new LatencyHistogram();
   const staged = new Float64Array(qd);

@@ -37,11 +37,11 @@ async function runSpdk(job) {
   const config = job.target === 'bdev-nvme-tcp' ? bdevNvmeConfig(job.nvmfPort) : spdkConfig(job.target, job.file);
   const spdk = await Spdk.start({ cpuMask: '[1]', logLevel: 'error', config });
   try {
-    const bdev = await spdk.openBdev(target.bdev, { write: true });
+    const bdev = await spdk.openBdev(target.bdev, { write: true, spinUs: job.spinUs });
     const blocks = Math.floor(bdev.sizeBytes / BLOCK_SIZE);
     for (const point of job.points) {
       const write = point.workload === 'randwrite';
-      const common = { qd: point.qd, blocks, blockSize: BLOCK_SIZE, ioSize: IO_SIZE, warmupS: job.warmupS, durationS: job.durationS };
+      const common = { qd: point.qd, blocks, blockSize: BLOCK_SIZE, ioSize: IO_SIZE, warmupS: job.warmupS, durationS: job.durationS, spinUs: job.spinUs };
       let result;
       if (job.path === 'batch') {
         result = await queueLoop({ ...common, bdev, write });
@@ -66,13 +66,13 @@ async function runNvme(job) {
   const spdk = await Spdk.start({ cpuMask: '[1]', logLevel: 'error' });
   try {
     const ctrlr = await spdk.nvme.connect(job.trid);
-    const qp = await ctrlr.allocIoQpair({ depth: ctrlr.maxQueueDepth });
+    const qp = await ctrlr.allocIoQpair({ depth: ctrlr.maxQueueDepth, spinUs: job.spinUs });
     const ns = ctrlr.namespaces()[0];
     if (ns.blockSize !== BLOCK_SIZE) throw new Error(`the target's namespace has ${ns.blockSize}-byte blocks, not ${BLOCK_SIZE}`);
     const blocks = ns.numSectors;
     for (const point of job.points) {
       const write = point.workload === 'randwrite';
-      const common = { qd: point.qd, blocks, blockSize: BLOCK_SIZE, ioSize: IO_SIZE, warmupS: job.warmupS, durationS: job.durationS };
+      const common = { qd: point.qd, blocks, blockSize: BLOCK_SIZE, ioSize: IO_SIZE, warmupS: job.warmupS, durationS: job.durationS, spinUs: job.spinUs };
       let result;
       if (job.path === 'batch') {
         result = await queueLoop({ ...common, write, createQueue: (o) => ns.createQueue(qp, o), position: (block) => block });

@@ -5,7 +5,7 @@
 import { addon } from '../addon';
 import { NvmeError, SpdkError } from '../errors';
 import { PromiseRing } from '../promise-ring';
-import { DEFAULT_SPIN_US, OP_COMPARE, OP_READ, type NativeIoRingConstructor } from '../ring';
+import { OP_COMPARE, OP_READ, type NativeIoRingConstructor } from '../ring';
 import type { NativeNvmeQpair } from './native';
 import { nvmeStatusNames } from './status';
 
@@ -50,8 +50,8 @@ export class NvmeIo extends PromiseRing {
   readonly #qpairId: number;
   readonly #nsid: number;
 
-  constructor(qp: NativeNvmeQpair, nsid: number, blockSize: number) {
-    super(addon().IoRing as NativeIoRingConstructor, qp.ringDevice(nsid, blockSize), DEPTH, DEFAULT_SPIN_US, qp);
+  constructor(qp: NativeNvmeQpair, nsid: number, blockSize: number, spinUs: number) {
+    super(addon().IoRing as NativeIoRingConstructor, qp.ringDevice(nsid, blockSize), DEPTH, spinUs, qp);
     this.#qpairId = qp.id;
     this.#nsid = nsid;
   }

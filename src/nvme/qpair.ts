@@ -14,6 +14,13 @@ export interface IoQpairOptions {
   depth?: number;
   /** SPDK request objects for this queue pair (a command larger than the transfer limit uses several). Default: twice the depth, at least SPDK's default. */
   requests?: number;
+  /**
+   * For ns.read()/write()/compare() on this queue pair: how long the JS thread busy-waits for
+   * completions before it sleeps until SPDK wakes it, in microseconds (see IoQueueOptions.spinUs).
+   * Default 50. Use 0 when the JS thread shares its core with a busy thread (an NVMe-oF target or
+   * SPDK's reactor on a 2-core machine): spinning then only takes time from the work it waits for.
+   */
+  spinUs?: number;
 }
 
 export class IoQpair implements AsyncDisposable {
@@ -25,10 +32,13 @@ export class IoQpair implements AsyncDisposable {
   // The Promise API's ring of each namespace used on this queue pair, made on first use.
   readonly #rings = new Map<number, NvmeIo>();
 
+  readonly #spinUs: number;
+
   /** @internal Use `controller.allocIoQpair()`. */
-  constructor(controller: NvmeController, native: NativeNvmeQpair) {
+  constructor(controller: NvmeController, native: NativeNvmeQpair, spinUs: number) {
     this.controller = controller;
     this.native = native;
+    this.#spinUs = spinUs;
   }
 
   /** Queue ID (1 and up). */
@@ -62,7 +72,7 @@ export class IoQpair implements AsyncDisposable {
   ioFor(nsid: number, blockSize: number): NvmeIo {
     let io = this.#rings.get(nsid);
     if (io === undefined) {
-      io = new NvmeIo(this.native, nsid, blockSize);
+      io = new NvmeIo(this.native, nsid, blockSize, this.#spinUs);
       this.#rings.set(nsid, io);
     }
     return io;
