@@ -22,7 +22,9 @@
 //
 // Ownership: a Request is owned by the crossing from Submit() until Deliver() returns, then
 // deleted on the JS thread (so it may hold N-API references, e.g. to keep a Buffer alive until
-// its I/O is done). Execute() must not block: it starts asynchronous SPDK work and arranges for
+// its I/O is done). Memory SPDK touches is native: a request holds a DmaRef to a DMA Buffer's
+// block (dma_block.h) or a bounce buffer filled and emptied on the JS thread (nvme.h Payload),
+// never a pointer into a JS Buffer, which JS can detach or transfer while the request runs. Execute() must not block: it starts asynchronous SPDK work and arranges for
 // Complete() to be called later (or calls it at once on failure). SPDK never calls into V8.
 //
 // I/O rings (ring.h): reads and writes, the hot path, use the same two primitives without a

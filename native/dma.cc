@@ -43,7 +43,7 @@ std::weak_ptr<DmaBlock> g_last;
 // Views moved to an ArrayBuffer DetachAll() could not reach: (start, length). Written by the JS
 // thread before SPDK stops, read by the launcher after.
 std::mutex g_escaped_mutex;
-std::vector<std::pair<uintptr_t, size_t>> g_escaped;
+std::vector<std::pair<uintptr_t, size_t>>& g_escaped = *new std::vector<std::pair<uintptr_t, size_t>>;  // never destroyed
 
 // The JS view's reference, released by its finalizer.
 struct ViewHold {
@@ -155,9 +155,16 @@ void CoverEscapedViews() {
   for (auto [addr, length] : escaped) {
     uintptr_t start = addr & ~(page - 1);
     uintptr_t end = (addr + length + page - 1) & ~(page - 1);
-    // NOREPLACE: only where the environment's memory was unmapped and nothing else took its place.
+    // Where the environment unmapped its memory, nothing else must have taken its place
+    // (NOREPLACE); where it is still mapped (DPDK leaves anonymous memory mapped), it is the
+    // finished environment's and is replaced. This runs right after spdk_env_fini(), on the
+    // thread that ran it.
     void* p = mmap(reinterpret_cast<void*>(start), end - start, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == MAP_FAILED && errno == EEXIST) {
+      p = mmap(reinterpret_cast<void*>(start), end - start, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+               -1, 0);
+    }
     if (p == MAP_FAILED || p != reinterpret_cast<void*>(start)) {
       if (p != MAP_FAILED) munmap(p, end - start);
       fprintf(stderr, "spdk-node: a DMA buffer transferred to another ArrayBuffer outlived SPDK and could not be "
@@ -173,7 +180,8 @@ constexpr int kClasses = 9;
 constexpr size_t kKeepPerClass = 256;
 // Any thread takes and returns bounces; SPDK's environment must be up for either.
 std::mutex g_bounce_mutex;
-std::vector<void*> g_free_bounces[kClasses];  // guarded by g_bounce_mutex
+// Never destroyed: an app thread still running at exit (a shutdown that gave up) may free a bounce.
+std::vector<void*>* const g_free_bounces = new std::vector<void*>[kClasses];  // guarded by g_bounce_mutex
 bool g_bounces_open = false;                  // guarded by g_bounce_mutex: the environment is up
 
 int SizeClass(size_t length) {
@@ -218,7 +226,7 @@ void OpenBounces() {
 
 void ForgetBounces() {
   std::lock_guard<std::mutex> lock(g_bounce_mutex);
-  for (auto& list : g_free_bounces) list.clear();
+  for (int k = 0; k < kClasses; k++) g_free_bounces[k].clear();
   g_bounces_open = false;
 }
 

@@ -21,7 +21,9 @@ struct Line {
 };
 
 std::mutex g_mutex;
-std::deque<Line> g_lines;
+// Never destroyed: SPDK's threads may still log while static destructors run (an exit whose
+// bounded shutdown gave up).
+std::deque<Line>& g_lines = *new std::deque<Line>;
 uint64_t g_seq = 0;
 int g_print_level = SPDK_LOG_WARN;
 

@@ -38,6 +38,14 @@
 // device is in this file; the NVMe one is nvme_ring.cc, whose completions the queue pair's own
 // poller reaps (nvme.h).
 //
+// Memory (the rule of dma_block.h): SPDK only ever touches memory native code owns. The ring
+// holds a reference to its slot memory; a slot holds one to the DMA Buffer its I/O uses until the
+// I/O completes. An ordinary Buffer is never touched off the JS thread: its data is copied into a
+// bounce buffer at submit() (a write), and out of it by reap() before JS sees the completion (a
+// read), after checking that the Buffer still has its memory (JS may detach, transfer or shrink
+// it meanwhile; the read then fails with EINVAL). So a view JS detaches or transfers, or a
+// worker torn down, never leaves the app thread writing into freed memory.
+//
 // Capacity: at most `depth` slots are submitted or completed-but-unread at once, so both rings
 // have room for `depth` entries (rounded up to a power of two) and can never overflow.
 //

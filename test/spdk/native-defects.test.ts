@@ -166,3 +166,11 @@ describeSpdk('native layer: failures in the bdev\'s own terms', () => {
     expect(r.queue).toBe(-5);
   });
 });
+
+describeSpdk('native layer: NVMe sizes against the live namespace', () => {
+  it('a read sized for a namespace that has since been reformatted is refused with ERANGE, not sent', async () => {
+    const o = await runMode('nvme-reformat', { args: ['4521'], limitMs: 60_000 });
+    expectClean(o);
+    expect(o.result).toMatchObject({ before: 512, after: 4096, outcome: 'rejected: ERANGE' });
+  }, 90_000);
+});
