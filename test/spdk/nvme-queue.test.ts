@@ -156,9 +156,12 @@ describeSpdk('NvmeQueue (batched NVMe I/O on a queue pair)', () => {
     q.onCompletions = (count, _slots, res) => {
       for (let i = 0; i < count; i++) results.push(res[i]!);
     };
+    // Two batches: the second is submitted while the ring's poller is taking the first (at most
+    // 16 per reactor iteration), and free() comes right after it.
     for (let s = 0; s < q.depth; s++) {
       q.buffer(s).fill(s);
       q.prepWrite(s, 2000 + s);
+      if (s === 31) q.submit();
     }
     q.submit();
     const freeing = q2.free();
