@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Benchmark: native SPDK (bdevperf), spdk-node's Promise and batched APIs, and Node's own
-// fs.promises, 4 KiB random reads and writes on null, malloc and file (aio, uring) bdevs, plus
-// the CPU an idle instance costs in polling and interrupt mode.
+// fs.promises, 4 KiB random reads and writes on null, malloc and file (aio, uring) bdevs, and
+// over NVMe/TCP on loopback (scripts/bench/nvmf.js: spdk_nvme_perf against ns.read/write and the
+// namespace queue; bdevperf against openBdev and IoQueue on bdev_nvme), plus the CPU an idle
+// instance costs in polling and interrupt mode.
 //
 //   npm run bench                      full run (about 9 minutes; run it on a quiet machine)
 //   npm run bench -- --quick           smoke run: short points, fewer queue depths
