@@ -36,7 +36,10 @@
 // on the app thread and reports its end with Complete(); the ring does the rest (checking rows,
 // bouncing ordinary Buffers through DMA memory, publishing completions, waking JS). The bdev
 // device is in this file; the NVMe one is nvme_ring.cc, whose completions the queue pair's own
-// poller reaps (nvme.h).
+// poller reaps (nvme.h). When the ring is made, its device registers it with its owner (the
+// bdev, the queue pair) through the crossing, so the registration reaches the app thread ahead
+// of any close, free or detach JS asks for later; those first take (TakeAll) what JS submitted
+// before them, which then completes rather than failing EBADF.
 //
 // Memory (the rule of dma_block.h): SPDK only ever touches memory native code owns. The ring
 // holds a reference to its slot memory; a slot holds one to the DMA Buffer its I/O uses until the
