@@ -111,14 +111,24 @@ void Crossing::OnFlush(void* ctx) {
 }
 
 void Crossing::Publish(std::vector<Request*>& requests) {
-  bool wake;
-  {
-    std::lock_guard<std::mutex> lock(complete_mutex_);
-    completed_.insert(completed_.end(), requests.begin(), requests.end());
-    wake = !wake_pending_;
-    wake_pending_ = true;
+  std::lock_guard<std::mutex> lock(complete_mutex_);
+  if (orphaned_) {
+    // The JS environment is gone: these can be neither delivered nor deleted (their N-API
+    // references belong to that environment), so they are dropped.
+    requests.clear();
+    return;
   }
-  if (wake) napi_call_threadsafe_function(wake_, nullptr, napi_tsfn_nonblocking);
+  completed_.insert(completed_.end(), requests.begin(), requests.end());
+  // Under the mutex, so that Orphan() returning means no call is under way or will be made.
+  if (!wake_pending_) {
+    wake_pending_ = true;
+    napi_call_threadsafe_function(wake_, nullptr, napi_tsfn_nonblocking);
+  }
+}
+
+void Crossing::Orphan() {
+  std::lock_guard<std::mutex> lock(complete_mutex_);
+  orphaned_ = true;
 }
 
 void Crossing::OnWake(napi_env env, napi_value, void* context, void*) {

@@ -97,6 +97,10 @@ class Crossing {
   }
   // JS thread. Delivers whatever has completed, now (used before tearing down).
   void DrainCompletions();
+  // JS thread, its environment being torn down while SPDK (started there) has not stopped: from
+  // now on completions are dropped, never handed to the threadsafe function, which goes with the
+  // environment. The crossing itself is never deleted then (SPDK's threads may still call it).
+  void Orphan();
 
   size_t Outstanding() const { return outstanding_; }
 
@@ -122,6 +126,7 @@ class Crossing {
   std::mutex complete_mutex_;
   std::vector<Request*> completed_;
   bool wake_pending_ = false;  // guarded by complete_mutex_
+  bool orphaned_ = false;      // guarded by complete_mutex_
 
   size_t outstanding_ = 0;  // JS thread only
 };

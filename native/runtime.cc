@@ -10,9 +10,12 @@
 #include <spdk/thread.h>
 #include <spdk/version.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -421,15 +424,35 @@ bool ShutdownForExit() {
   return false;
 }
 
+// The process's exit status, as JS last reported it (process 'exit' event, main thread).
+std::atomic<int> g_exit_code{0};
+
+// The process is exiting. SPDK must be down before the exit handlers that follow run, DPDK's own
+// destructor among them (it unmaps the memory SPDK's threads still use). Wait, bounded; if SPDK
+// does not stop in time (a shutdown stuck on a target that stopped answering, or an earlier,
+// bounded attempt that gave up, such as a terminated worker's), end the process now, skipping
+// those handlers, rather than let them pull memory from under running reactors.
 void AtExit() {
-  if (g.state != State::kIdle && !g.exiting) ShutdownForExit();
+  if (g.state == State::kIdle) return;
+  bool down = g.exiting ? WaitLauncherDone(kExitWait) : ShutdownForExit();
+  if (!down) {
+    fflush(nullptr);
+    _exit(g_exit_code.load());
+  }
+}
+
+Napi::Value SetExitCode(const Napi::CallbackInfo& info) {
+  g_exit_code = info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+  return info.Env().Undefined();
 }
 
 void CleanupEnv(void* arg) {
   auto* data = static_cast<AddonData*>(arg);
   bool safe = true;
   if (g.owner != nullptr && data->crossing == g.crossing) safe = ShutdownForExit();
-  // Completions may still arrive from a SPDK that did not stop: then the crossing must outlive us.
+  // Completions may still arrive from a SPDK that did not stop: then the crossing must outlive us,
+  // dropping them (its threadsafe function goes with this environment).
+  if (!safe) data->crossing->Orphan();
   if (safe) {
     if (data->crossing == g.crossing) g.crossing = nullptr;
     delete data->crossing;
@@ -528,6 +551,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("state", Napi::Function::New(env, State_, "state"));
   exports.Set("setHandlers", Napi::Function::New(env, SetHandlers, "setHandlers"));
   exports.Set("recentLog", Napi::Function::New(env, RecentLog, "recentLog"));
+  exports.Set("setExitCode", Napi::Function::New(env, SetExitCode, "setExitCode"));
   exports.Set("libraryVersion", Napi::String::New(env, spdk_fat_version_string));
   exports.Set("addonVersion", Napi::String::New(env, spdk_node_spdk_version));
 }

@@ -1,5 +1,6 @@
 // The native addon's surface as the TypeScript layer sees it, loaded once with its handlers
 // registered. Nothing outside src/ sees these types: the public API wraps them.
+import { isMainThread } from 'node:worker_threads';
 import { SpdkError, NvmeError } from './errors';
 import { loadNative } from './native';
 import { nvmeStatusNames } from './nvme/status';
@@ -46,6 +47,8 @@ export interface NativeAddon extends NativeNvme {
   state(): 'idle' | 'starting' | 'running' | 'stopping';
   setHandlers(handlers: { makeError: (...args: unknown[]) => Error; onStopped: () => void }): void;
   recentLog(): string[];
+  /** The status the process exits with, for an exit that must skip the remaining exit handlers. */
+  setExitCode(code: number): void;
   readonly libraryVersion: string;
   readonly addonVersion: string;
   allocDma(size: number, align: number): ArrayBuffer;
@@ -83,6 +86,8 @@ export function addon(): NativeAddon {
         for (const l of [...stoppedListeners]) l();
       },
     });
+    // If SPDK cannot be stopped in time at exit, the addon ends the process itself: with this status.
+    if (isMainThread) process.on('exit', (code) => native.setExitCode(code));
     loaded = native;
   }
   return loaded;
