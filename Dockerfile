@@ -10,7 +10,7 @@
 # The images it starts from are build args so that a machine without a registry can build it from
 # images made locally (scripts/make-base-image.sh, scripts/verify-image.sh); nothing else differs.
 ARG BASE_IMAGE=debian:bookworm-slim
-# Node.js >= 20.4 (Debian 12's nodejs is 18): only /usr/local/bin/node and npm are taken from it.
+# Node.js >= 20.17 (Debian 12's nodejs is 18): only /usr/local/bin/node and npm are taken from it.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS node

@@ -91,12 +91,22 @@ fi
 # (SPDK generates include/spdk/version.h from version.h.in during make: a fresh checkout has only
 # the .in file.)
 if [ ! -x "$spdk_dir/configure" ] || { [ ! -f "$spdk_dir/include/spdk/version.h" ] && [ ! -f "$spdk_dir/include/spdk/version.h.in" ]; }; then
-	cat >&2 <<EOF
+	if [ -e "$HERE/.git" ]; then
+		cat >&2 <<EOF
 build.sh: error: no SPDK source tree at '$spdk_dir'.
 Get the sources in one of two ways:
   git submodule update --init --recursive      # the pinned SPDK v26.01 in ./spdk
   SPDK_DIR=/path/to/spdk ./build.sh             # an SPDK tree of your own (or --spdk-dir DIR)
 EOF
+	else
+		# Installed from npm (or unpacked): there is no submodule, so SPDK's own repository.
+		cat >&2 <<EOF
+build.sh: error: no SPDK source tree at '$spdk_dir'.
+Get SPDK v26.01's sources and point build.sh at them:
+  git clone --depth 1 --branch v26.01 --recurse-submodules --shallow-submodules https://github.com/spdk/spdk.git
+  sudo $0 --spdk-dir spdk
+EOF
+	fi
 	exit 2
 fi
 spdk_dir=$(cd "$spdk_dir" && pwd)

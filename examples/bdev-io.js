@@ -1,9 +1,11 @@
 // Start SPDK inside Node, write and read a malloc bdev, and stop.
 //   node examples/bdev-io.js
-// (After `npm run build`; needs libspdk_fat.so installed by ./build.sh.)
+// From a clone after `npm ci` (which compiles the TypeScript and the addon), or copied into a
+// project that has spdk-node installed; either way it needs libspdk_fat.so, installed by build.sh
+// (`npx spdk-node doctor` says what is missing).
 'use strict';
 const { randomBytes } = require('node:crypto');
-const { Spdk } = require('..');
+const { Spdk } = require('spdk-node');
 
 async function main() {
   const spdk = await Spdk.start({

@@ -1,56 +1,43 @@
 #!/usr/bin/env node
 'use strict';
-// Generates src/rpc/methods.generated.ts from SPDK's JSON-RPC schema (schema/schema.json in an SPDK
-// tree): one params interface per method, the method -> params map, and an abstract class with one
-// typed method per RPC. Types only; the transport lives in src/rpc/client.ts.
+// Generates the RPC types of spdk-node from SPDK's own descriptions of its RPCs:
+//   src/rpc/methods.generated.ts  one params interface per method, the method -> params map, and an
+//                                 abstract class with one typed method per RPC;
+//   src/rpc/results.generated.ts  result types inferred from the example responses SPDK documents.
+// Types only; the transport lives in src/rpc/client.ts.
 //
-//   node scripts/gen-rpc-types.js [path/to/schema.json] [--out path/to/output.ts]
+//   node scripts/gen-rpc-types.js [path/to/schema.json] [--out methods.ts] [--results-out results.ts]
+//   node scripts/gen-rpc-types.js --refresh-facts [--spdk DIR]     (re-read the SPDK tree first)
 //
-// The schema is taken as the truth. Where it is too vague to type a parameter (an "array" without an
-// element type) or says something SPDK's own decoder contradicts, ARRAY_AND_TYPE_HINTS below supplies
-// the type read from the C decoder. A hint that no longer matches the schema is skipped with a warning,
-// so a newer schema that says more wins over the hints.
+// Inputs: the schema (schema/schema.json of an SPDK tree) names the methods and gives parameter
+// descriptions; scripts/rpc-facts.json holds what an SPDK tree says beyond the schema, derived by
+// --refresh-facts: the parameters SPDK's C decoders accept, with their JSON types and which are
+// optional (scripts/rpc-decoders.js), and each method's description and example response from
+// doc/jsonrpc.md (scripts/rpc-doc-results.js). Where the decoders and the schema disagree, the
+// decoders win (they are what SPDK runs) and the parameter's doc comment says what the schema said.
+// scripts/check-rpc-decoders.js checks the output against the decoders of a tree.
 const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
+const { propertyKey, docComment, renderShape, kindsOf, IDENTIFIER } = require('./rpc-render');
+const { FACTS_PATH, detectSpdkVersion, formatFacts, readFacts, readFactsFromTree } = require('./rpc-facts');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 // The submodule first; the shared copy lets the generator run before `git submodule update`.
 const DEFAULT_SCHEMAS = ['spdk/schema/schema.json', '../shared/spdk/rpc-schema-v26.01.json'];
 const DEFAULT_OUT = 'src/rpc/methods.generated.ts';
+const RESULTS_FILE = 'results.generated.ts';
 const DOC_BASE = 'https://spdk.io/doc/jsonrpc.html';
 
 /**
- * Types the schema does not give, read from SPDK's decoders (file and function named in `source`).
- * `where` is `method.param` or `object:name.field`; `schemaType` is what the schema must still say for
- * the hint to apply; `type` is either a TypeScript type over primitives or `{ class, array }`.
+ * Schema objects no decoder reaches (they describe output), where the schema says only "array":
+ * the element class, read from the C code named in `source`. Skipped with a warning once the schema
+ * says something else.
  */
-const ARRAY_AND_TYPE_HINTS = [
-  { where: 'bdev_get_iostat.names', schemaType: 'array', type: 'string[]', source: 'lib/bdev/bdev_rpc.c rpc_decode_iostat_bdev_names' },
-  { where: 'bdev_nvme_set_options.dhchap_digests', schemaType: 'array', type: 'string[]', source: 'module/bdev/nvme/bdev_nvme_rpc.c rpc_decode_digest_array' },
-  { where: 'bdev_nvme_set_options.dhchap_dhgroups', schemaType: 'array', type: 'string[]', source: 'module/bdev/nvme/bdev_nvme_rpc.c rpc_decode_dhgroup_array' },
-  { where: 'nvmf_set_config.dhchap_digests', schemaType: 'array', type: 'string[]', source: 'module/event/subsystems/nvmf/nvmf_rpc.c decode_digest_array' },
-  { where: 'nvmf_set_config.dhchap_dhgroups', schemaType: 'array', type: 'string[]', source: 'module/event/subsystems/nvmf/nvmf_rpc.c decode_dhgroup_array' },
-  { where: 'nvmf_set_config.admin_cmd_passthru', schemaType: 'array', type: { class: 'nvmf_admin_cmd_passthru', array: false }, source: 'module/event/subsystems/nvmf/nvmf_rpc.c decode_admin_passthru (an object, not an array)' },
-  { where: 'nvmf_create_transport.masked_oncs', schemaType: 'array', type: 'string[]', source: 'lib/nvmf/nvmf_rpc.c decode_masked_oncs_array' },
-  { where: 'nvmf_create_transport.masked_fuses', schemaType: 'array', type: 'string[]', source: 'lib/nvmf/nvmf_rpc.c decode_masked_fuses_array' },
-  { where: 'framework_set_scheduler.mappings', schemaType: 'array', type: 'string', source: 'lib/event/scheduler_static.c static_sched_decoders (a comma-separated string)' },
-  { where: 'iscsi_create_auth_group.secrets', schemaType: 'array', type: { class: 'iscsi_auth_secret', array: true }, source: 'lib/iscsi/iscsi_rpc.c decode_rpc_auth_secrets' },
-  { where: 'iscsi_create_initiator_group.initiators', schemaType: 'array', type: 'string[]', source: 'lib/iscsi/iscsi_rpc.c decode_rpc_initiator_list' },
-  { where: 'iscsi_create_initiator_group.netmasks', schemaType: 'array', type: 'string[]', source: 'lib/iscsi/iscsi_rpc.c decode_rpc_netmask_list' },
-  { where: 'iscsi_initiator_group_add_initiators.initiators', schemaType: 'array', type: 'string[]', source: 'lib/iscsi/iscsi_rpc.c decode_rpc_initiator_list' },
-  { where: 'iscsi_initiator_group_add_initiators.netmasks', schemaType: 'array', type: 'string[]', source: 'lib/iscsi/iscsi_rpc.c decode_rpc_netmask_list' },
-  { where: 'iscsi_initiator_group_remove_initiators.initiators', schemaType: 'array', type: 'string[]', source: 'lib/iscsi/iscsi_rpc.c decode_rpc_initiator_list' },
-  { where: 'iscsi_initiator_group_remove_initiators.netmasks', schemaType: 'array', type: 'string[]', source: 'lib/iscsi/iscsi_rpc.c decode_rpc_netmask_list' },
-  { where: 'iscsi_create_target_node.pg_ig_maps', schemaType: 'array', type: { class: 'iscsi_pg_ig_map', array: true }, source: 'lib/iscsi/iscsi_rpc.c decode_rpc_pg_ig_maps' },
-  { where: 'iscsi_create_target_node.luns', schemaType: 'array', type: { class: 'iscsi_lun', array: true }, source: 'lib/iscsi/iscsi_rpc.c decode_rpc_luns' },
-  { where: 'iscsi_target_node_add_pg_ig_maps.pg_ig_maps', schemaType: 'array', type: { class: 'iscsi_pg_ig_map', array: true }, source: 'lib/iscsi/iscsi_rpc.c decode_rpc_pg_ig_maps' },
-  { where: 'iscsi_target_node_remove_pg_ig_maps.pg_ig_maps', schemaType: 'array', type: { class: 'iscsi_pg_ig_map', array: true }, source: 'lib/iscsi/iscsi_rpc.c decode_rpc_pg_ig_maps' },
-  { where: 'iscsi_create_portal_group.portals', schemaType: 'array', type: { class: 'iscsi_portal', array: true }, source: 'lib/iscsi/iscsi_rpc.c decode_rpc_portal_list' },
-  { where: 'object:vhost_scsi_controller_params.luns', schemaType: 'array', type: { class: 'vhost_scsi_luns_controller_params', array: true }, source: 'lib/vhost/vhost_scsi.c vhost_scsi_dump_info_json (the "luns" array)' },
+const SCHEMA_OBJECT_HINTS = [
+  { where: 'vhost_scsi_controller_params.luns', schemaType: 'array', class: 'vhost_scsi_luns_controller_params', source: 'lib/vhost/vhost_scsi.c vhost_scsi_dump_info_json (the "luns" array)' },
 ];
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 // RPC methods become class members, so they must not shadow the client's own members, nor `then`
 // (an object with a `then` method is treated as a promise by `await`).
 const RESERVED_MEMBERS = new Set(['call', 'close', 'closed', 'address', 'connect', 'constructor', 'then', 'toString', 'toJSON', 'valueOf']);
@@ -61,10 +48,6 @@ function pascalCase(snake) {
     .filter(Boolean)
     .map((part) => part[0].toUpperCase() + part.slice(1))
     .join('');
-}
-
-function propertyKey(name) {
-  return IDENTIFIER.test(name) ? name : JSON.stringify(name);
 }
 
 function fail(message) {
@@ -110,34 +93,9 @@ function validateSchema(schema) {
   return { methods: schema.methods, objects };
 }
 
-/** The SPDK version the schema belongs to: the schema's own field, the tree's version.h, or the file name. */
-function detectSpdkVersion(schema, schemaPath) {
-  for (const key of ['spdk_version', 'version']) {
-    if (typeof schema[key] === 'string' && schema[key] !== '') return schema[key].replace(/^SPDK v?/i, '');
-  }
-  const versionHeader = path.join(path.dirname(schemaPath), '..', 'include', 'spdk', 'version.h');
-  if (fs.existsSync(versionHeader)) {
-    const text = fs.readFileSync(versionHeader, 'utf8');
-    const field = (name) => {
-      const match = new RegExp(`#define\\s+SPDK_VERSION_${name}\\s+(\\S+)`).exec(text);
-      return match ? match[1] : undefined;
-    };
-    const major = field('MAJOR');
-    const minor = field('MINOR');
-    if (major !== undefined && minor !== undefined) {
-      const patch = Number(field('PATCH') || 0);
-      const suffix = (field('SUFFIX') || '""').replace(/^"|"$/g, '');
-      // Same shape as SPDK_VERSION_STRING: minor zero-padded, patch only when non-zero.
-      return `${major}.${minor.padStart(2, '0')}${patch ? `.${patch}` : ''}${suffix}`;
-    }
-  }
-  const fromName = /v(\d+\.\d+(?:\.\d+)?(?:-[\w.]+)?)\.json$/.exec(path.basename(schemaPath));
-  return fromName ? fromName[1] : undefined;
-}
-
 function indexHints(warn) {
   const hints = new Map();
-  for (const hint of ARRAY_AND_TYPE_HINTS) hints.set(hint.where, { ...hint, used: false });
+  for (const hint of SCHEMA_OBJECT_HINTS) hints.set(hint.where, { ...hint, used: false });
   return {
     take(where, field) {
       const hint = hints.get(where);
@@ -151,18 +109,60 @@ function indexHints(warn) {
     },
     reportUnused() {
       for (const hint of hints.values()) {
-        if (!hint.used) warn(`hint for ${hint.where} skipped: no such parameter in this schema`);
+        if (!hint.used) warn(`hint for ${hint.where} skipped: no such field in this schema`);
       }
     },
   };
 }
 
+/** What a schema field says, as a shape (`class` marks objects of a schema class). */
+function schemaShapeOf(field) {
+  switch (field.type) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return { kind: field.type };
+    case 'array':
+      if (typeof field.class === 'string') return { kind: 'array', element: { kind: 'object', class: field.class } };
+      if (field.items && typeof field.items === 'object') return { kind: 'array', element: schemaShapeOf(field.items) };
+      return { kind: 'array', element: { kind: 'any' } };
+    case 'object':
+      return typeof field.class === 'string' ? { kind: 'object', class: field.class } : { kind: 'object' };
+    default:
+      return { kind: 'any', unknownType: field.type };
+  }
+}
+
+/** A short description of a shape for doc comments: `string[]`, `object`, `null | object`. */
+function describeShape(shape) {
+  if (shape.kind === 'array') return `${describeShape(shape.element)}[]`;
+  if (shape.kind === 'union') return [...kindsOf(shape)].join(' | ');
+  return shape.kind === 'any' ? 'any value' : shape.kind;
+}
+
+/**
+ * The decoder's shape, with the schema's class names carried over where both describe an object (or
+ * array of objects) so that the output keeps the schema's interface names.
+ */
+function withSchemaClass(decoderShape, schemaShape) {
+  if (!schemaShape) return decoderShape;
+  if (decoderShape.kind === 'object' && schemaShape.kind === 'object' && schemaShape.class) return { ...decoderShape, class: schemaShape.class };
+  if (decoderShape.kind === 'array' && schemaShape.kind === 'array') {
+    return { ...decoderShape, element: withSchemaClass(decoderShape.element, schemaShape.element) };
+  }
+  return decoderShape;
+}
+
 function generate(schema, info = {}) {
   const warn = info.warn || ((message) => process.stderr.write(`gen-rpc-types: ${message}\n`));
   const { methods, objects } = validateSchema(schema);
+  const facts = info.facts || {};
+  const decoders = facts.decoders || {};
+  const docs = facts.results || {};
   const hints = indexHints(warn);
 
   const objectTypeNames = new Map();
+  const objectsByName = new Map(objects.map((object) => [object.name, object]));
   const takenTypeNames = new Map(); // TypeScript name -> what it was made from, to refuse collisions
   const claim = (typeName, origin) => {
     if (takenTypeNames.has(typeName)) {
@@ -182,55 +182,121 @@ function generate(schema, info = {}) {
     }
     return typeName;
   };
-
-  // Returns [TypeScript type, comment or undefined] for one parameter or object field.
-  const fieldType = (field, where, owner) => {
-    const hint = hints.take(where, field);
-    if (hint) {
-      const type = typeof hint.type === 'string' ? hint.type : classType(hint.type.class, owner) + (hint.type.array ? '[]' : '');
-      const comment = field.type === 'array' && (typeof hint.type === 'string' ? hint.type.endsWith('[]') : hint.type.array)
-        ? 'Element type from SPDK\'s C code; the schema says only "array".'
-        : `Type from SPDK's C code; the schema says "${field.type}".`;
-      return [type, comment];
-    }
-    if (Array.isArray(field.enum) && field.enum.length > 0) {
-      return [field.enum.map((value) => JSON.stringify(value)).join(' | '), undefined];
-    }
-    switch (field.type) {
-      case 'string':
-      case 'number':
-      case 'boolean':
-        return [field.type, undefined];
-      case 'array': {
-        // Future schemas may describe elements with "items" (JSON Schema style) or "class".
-        if (typeof field.class === 'string') return [`${classType(field.class, owner)}[]`, undefined];
-        if (field.items && typeof field.items === 'object') {
-          const [itemType] = fieldType({ ...field.items, name: field.name }, `${where}[]`, owner);
-          return [/[|&]/.test(itemType) ? `Array<${itemType}>` : `${itemType}[]`, undefined];
-        }
-        return ['unknown[]', undefined];
-      }
-      case 'object':
-        return [typeof field.class === 'string' ? classType(field.class, owner) : 'Record<string, unknown>', undefined];
-      default:
-        warn(`${owner}: parameter "${field.name}" has unknown type ${JSON.stringify(field.type)}; typed as unknown`);
-        return ['unknown', undefined];
-    }
+  // A decoder's object with exactly the fields of a schema class is that class.
+  const classWithFields = (fields) => {
+    const names = Object.keys(fields).sort().join(',');
+    const match = objects.find((object) => (object.fields || []).map((f) => f.name).sort().join(',') === names);
+    return match && match.name;
   };
-
-  const renderFields = (fields, wherePrefix, owner) => {
-    const lines = [];
-    for (const field of fields) {
-      const [type, comment] = fieldType(field, `${wherePrefix}.${field.name}`, owner);
-      if (comment) lines.push(`  /** ${comment} */`);
-      lines.push(`  ${propertyKey(field.name)}${field.required === true ? '' : '?'}: ${type};`);
-    }
-    return lines;
+  const nameObject = (owner) => (shape) => {
+    const className = shape.class || (shape.fields && Object.keys(shape.fields).length > 0 ? classWithFields(shape.fields) : undefined);
+    return className === undefined ? undefined : classType(className, owner);
   };
 
   const byName = (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   const sortedObjects = [...objects].sort(byName);
   const sortedMethods = [...methods].sort(byName);
+
+  // The decoders' view of each schema class, from the first method (in name order) that decodes it.
+  const classFacts = new Map();
+  const collectClassFacts = (shape, schemaShape, owner) => {
+    const typed = withSchemaClass(shape, schemaShape);
+    if (typed.kind === 'array') collectClassFacts(typed.element, schemaShape && schemaShape.element, owner);
+    if (typed.kind !== 'object' || !typed.fields) return;
+    const className = typed.class || classWithFields(typed.fields);
+    if (className === undefined || !objectsByName.has(className)) return;
+    if (!classFacts.has(className)) classFacts.set(className, { fields: typed.fields, via: typed.via, owner });
+    for (const [name, field] of Object.entries(typed.fields)) {
+      const schemaField = (objectsByName.get(className).fields || []).find((f) => f.name === name);
+      collectClassFacts(field.type, schemaField && schemaShapeOf(schemaField), owner);
+    }
+  };
+  for (const method of sortedMethods) {
+    const decoded = decoders[method.name] && decoders[method.name].params;
+    if (!decoded) continue;
+    for (const [name, field] of Object.entries(decoded)) {
+      const schemaField = (method.params || []).find((f) => f.name === name);
+      collectClassFacts(field.type, schemaField && schemaShapeOf(schemaField), `method ${method.name}`);
+    }
+  }
+
+  /**
+   * The member lines of one parameter or object field: its doc comment (the schema's description, then
+   * where SPDK's decoder differs from the schema) and `name?: type;`.
+   */
+  const renderMember = (schemaField, decoderField, where, owner, tableNote) => {
+    const name = schemaField ? schemaField.name : where.split('.').pop();
+    const notes = [];
+    let type;
+    let optional;
+    const schemaShape = schemaField && schemaShapeOf(schemaField);
+    if (decoderField && decoderField.type.kind !== 'any') {
+      const shape = withSchemaClass(decoderField.type, schemaShape);
+      const kinds = kindsOf(shape);
+      if (schemaField && Array.isArray(schemaField.enum) && schemaField.enum.length > 0 && kinds.size === 1 && kinds.has('string')) {
+        type = schemaField.enum.map((value) => JSON.stringify(value)).join(' | ');
+      } else {
+        type = renderShape(shape, { nameObject: nameObject(owner) }, '  ');
+      }
+      optional = decoderField.optional;
+      const via = decoderField.type.via ? ` (${decoderField.type.via})` : '';
+      if (!schemaField) {
+        notes.push(tableNote ? `Not in the schema; read ${tableNote}, when it applies.` : "Not in the schema; SPDK's decoder reads it.");
+      } else {
+        const schemaKinds = [...kindsOf(schemaShape)].join('|');
+        if (schemaKinds !== [...kinds].join('|')) notes.push(`SPDK's decoder takes ${describeShape(shape)}${via}; the schema says "${schemaField.type}".`);
+        if (tableNote) notes.push(`Read ${tableNote}, when it applies.`);
+        if (decoderField.requiredBy) notes.push(`Required: SPDK's decoder marks it optional, but ${decoderField.requiredBy}.`);
+        if (optional && schemaField.required === true) notes.push("Optional for SPDK's decoder; the schema marks it required.");
+        if (!optional && schemaField.required !== true) notes.push("Required by SPDK's decoder; the schema marks it optional.");
+      }
+    } else {
+      const hint = hints.take(where, schemaField);
+      if (hint) {
+        type = `${classType(hint.class, owner)}[]`;
+        notes.push(`Element type from SPDK's C code (${hint.source}); the schema says only "array".`);
+      } else if (Array.isArray(schemaField.enum) && schemaField.enum.length > 0) {
+        type = schemaField.enum.map((value) => JSON.stringify(value)).join(' | ');
+      } else {
+        if (schemaShape.kind === 'any') warn(`${owner}: parameter "${name}" has unknown type ${JSON.stringify(schemaField.type)}; typed as unknown`);
+        type = renderShape(schemaShape, { nameObject: (shape) => (shape.class ? classType(shape.class, owner) : undefined) }, '  ');
+      }
+      optional = schemaField.required !== true;
+    }
+    return {
+      optional,
+      lines: [...docComment([schemaField && schemaField.description, ...notes], '  '), `  ${propertyKey(name)}${optional ? '?' : ''}: ${type};`],
+    };
+  };
+
+  /**
+   * The members of a params interface or schema object: the schema's fields SPDK decodes, in the
+   * schema's order, then fields only the decoder has; `dropped` lists schema fields SPDK does not read.
+   */
+  const renderMembers = (schemaFields, decoded, wherePrefix, owner, tableNoteOf = () => undefined) => {
+    const lines = [];
+    const dropped = [];
+    let required = false;
+    const add = (member) => {
+      lines.push(...member.lines);
+      if (!member.optional) required = true;
+    };
+    for (const field of schemaFields) {
+      if (decoded && !(field.name in decoded)) {
+        dropped.push(field.name);
+        continue;
+      }
+      add(renderMember(field, decoded && decoded[field.name], `${wherePrefix}.${field.name}`, owner, tableNoteOf(field.name)));
+    }
+    for (const name of Object.keys(decoded || {})) {
+      if (schemaFields.some((field) => field.name === name)) continue;
+      add(renderMember(undefined, decoded[name], `${wherePrefix}.${name}`, owner, tableNoteOf(name)));
+    }
+    return { lines, dropped, required };
+  };
+  const droppedNote = (dropped) => (dropped.length === 0 ? undefined
+    : `The schema also lists ${dropped.map((name) => `\`${name}\``).join(', ')}, which SPDK's decoder does not read; left out.`);
+
   // A method's "alias" is a deprecated second name registered for it (SPDK_RPC_REGISTER_ALIAS_DEPRECATED).
   const deprecatedAliasOf = new Map();
   for (const method of methods) {
@@ -239,39 +305,62 @@ function generate(schema, info = {}) {
 
   const out = [];
   const versionText = info.spdkVersion ? `SPDK v${info.spdkVersion}` : 'SPDK version not recorded in the schema';
+  const decoderCount = methods.filter((method) => decoders[method.name]).length;
   out.push(
     '// GENERATED FILE - DO NOT EDIT.',
     `// Generated by scripts/gen-rpc-types.js from ${info.schemaLabel || 'an SPDK RPC schema'}`,
     `// (${versionText}, ${methods.length} methods${info.schemaSha256 ? `, schema sha256 ${info.schemaSha256.slice(0, 16)}` : ''}).`,
     `// Regenerate with: ${info.command || 'npm run gen:rpc'}`,
     '//',
-    '// Parameter types follow the schema; where it says only "array", element types come from SPDK\'s',
-    '// decoders (see ARRAY_AND_TYPE_HINTS in the generator). Result types are hand-written in results.ts.',
+    `// Parameter names and descriptions come from the schema; parameter types and which are optional from`,
+    `// SPDK's C decoders (${decoderCount} of ${methods.length} methods, through scripts/rpc-facts.json), which win where the`,
+    '// schema disagrees. Results: results.ts (hand-written) and results.generated.ts (from SPDK\'s docs).',
     '',
     "import type { RpcResult } from './results';",
     '',
   );
 
   for (const object of sortedObjects) {
-    out.push(`/** The \`${object.name}\` object of SPDK's RPC schema. */`);
-    out.push(`export interface ${objectTypeNames.get(object.name)} {`);
-    out.push(...renderFields(object.fields || [], `object:${object.name}`, `object ${object.name}`));
-    out.push('}', '');
+    const known = classFacts.get(object.name);
+    const { lines, dropped } = renderMembers(object.fields || [], known && known.fields, object.name, `object ${object.name}`);
+    out.push(...docComment([
+      `The \`${object.name}\` object of SPDK's RPC schema${known ? `, as SPDK's decoder reads it (${known.via})` : ''}.`,
+      droppedNote(dropped),
+    ]));
+    out.push(`export interface ${objectTypeNames.get(object.name)} {`, ...lines, '}', '');
   }
 
   const paramsTypeOf = new Map();
+  const requiredParams = new Set();
   for (const method of sortedMethods) {
-    const params = method.params || [];
-    if (params.length === 0) {
+    const schemaParams = method.params || [];
+    const fact = decoders[method.name];
+    let decoded = fact ? fact.params : undefined;
+    if (fact && decoded === null && schemaParams.length > 0) {
+      warn(`method ${method.name}: SPDK's handler (${fact.file} ${fact.handler}) decodes no params, the schema lists some; typed from the schema`);
+      decoded = undefined;
+    }
+    if (schemaParams.length === 0 && !decoded) {
+      paramsTypeOf.set(method.name, 'void');
+      continue;
+    }
+    if (decoded && Object.keys(decoded).length === 0) decoded = undefined;
+    const tableNoteOf = (name) => {
+      const field = decoded && decoded[name];
+      if (!field || !field.table) return undefined;
+      const table = fact.tables[field.table];
+      return table ? `by ${table.in.replace(/ \(from \w+\)$/, '')} (${table.name})` : undefined;
+    };
+    const { lines, dropped, required } = renderMembers(schemaParams, decoded, method.name, `method ${method.name}`, tableNoteOf);
+    if (lines.length === 0) {
       paramsTypeOf.set(method.name, 'void');
       continue;
     }
     const typeName = claim(`${pascalCase(method.name)}Params`, `method ${method.name}`);
     paramsTypeOf.set(method.name, typeName);
-    out.push(`/** Parameters of the \`${method.name}\` RPC. */`);
-    out.push(`export interface ${typeName} {`);
-    out.push(...renderFields(params, method.name, `method ${method.name}`));
-    out.push('}', '');
+    if (required) requiredParams.add(method.name);
+    out.push(...docComment([`Parameters of the \`${method.name}\` RPC.`, droppedNote(dropped)]));
+    out.push(`export interface ${typeName} {`, ...lines, '}', '');
   }
   hints.reportUnused();
 
@@ -306,17 +395,12 @@ function generate(schema, info = {}) {
   );
   for (const method of sortedMethods) {
     const paramsType = paramsTypeOf.get(method.name);
-    const params = method.params || [];
-    const required = params.some((field) => field.required === true);
-    const signature = paramsType === 'void' ? '' : `params${required ? '' : '?'}: ${paramsType}`;
-    out.push('');
-    out.push('  /**');
-    out.push(`   * Calls the \`${method.name}\` RPC.`);
-    if (deprecatedAliasOf.has(method.name)) {
-      out.push(`   * @deprecated A deprecated alias of \`${deprecatedAliasOf.get(method.name)}\`; call that instead.`);
-    }
-    out.push(`   * @see ${DOC_BASE}#rpc_${method.name}`);
-    out.push('   */');
+    const signature = paramsType === 'void' ? '' : `params${requiredParams.has(method.name) ? '' : '?'}: ${paramsType}`;
+    const doc = docs[method.name] || {};
+    const tags = [];
+    if (deprecatedAliasOf.has(method.name)) tags.push(`@deprecated A deprecated alias of \`${deprecatedAliasOf.get(method.name)}\`; call that instead.`);
+    tags.push(`@see ${DOC_BASE}#rpc_${method.name}`);
+    out.push('', ...docComment([doc.description || `Calls the \`${method.name}\` RPC.`], '  ', tags));
     out.push(`  ${method.name}(${signature}): Promise<RpcResult<'${method.name}'>> {`);
     out.push(`    return this.call('${method.name}'${paramsType === 'void' ? '' : ', params'});`);
     out.push('  }');
@@ -325,17 +409,59 @@ function generate(schema, info = {}) {
   return out.join('\n');
 }
 
+/**
+ * The result types SPDK documents: one member per method whose doc/jsonrpc.md section has a usable
+ * example response, typed by the shape inferred from it.
+ */
+function generateResults(schema, info = {}) {
+  const { methods } = validateSchema(schema);
+  const docs = (info.facts && info.facts.results) || {};
+  const names = methods.map((method) => method.name).filter((name) => docs[name] && docs[name].result).sort();
+  const out = [
+    '// GENERATED FILE - DO NOT EDIT.',
+    '// Generated by scripts/gen-rpc-types.js from the example responses in SPDK\'s doc/jsonrpc.md',
+    `// (${info.spdkVersion ? `SPDK v${info.spdkVersion}` : 'SPDK'}, through scripts/rpc-facts.json): ${names.length} of ${methods.length} methods.`,
+    `// Regenerate with: ${info.command || 'npm run gen:rpc'}`,
+    '//',
+    '// Each type is what SPDK\'s example response shows: objects with the fields shown, numbers as',
+    '// `number` (64-bit counters above 2^53 lose precision when parsed), `true` as `boolean`, the',
+    '// elements of an array merged into one element type (a field missing from some is optional). An',
+    '// example shows one case: a field SPDK writes only sometimes is typed as the example has it.',
+    '// results.ts prefers its hand-written types, read from SPDK\'s C code, where it has one.',
+    '',
+    `/** Result types of the ${names.length} methods whose result SPDK documents with an example. */`,
+    'export interface RpcDocumentedResultMap {',
+  ];
+  for (const name of names) {
+    const doc = docs[name];
+    const corrections = (doc.corrections || []).map((why) => `Corrected from the example: ${why}.`);
+    out.push(...docComment([doc.responseText, `From the example response of ${DOC_BASE}#rpc_${name}`, ...corrections], '  '));
+    out.push(`  ${name}: ${renderShape(doc.result, {}, '  ')};`);
+  }
+  out.push('}', '');
+  return { text: out.join('\n'), count: names.length };
+}
+
 function parseArgs(argv) {
-  const args = { schemaPath: undefined, outPath: undefined };
+  const args = { schemaPath: undefined, outPath: undefined, resultsOutPath: undefined, spdkDir: undefined, refreshFacts: false };
+  const valueOf = (arg, i) => {
+    if (i + 1 >= argv.length) fail(`${arg} needs a value`);
+    return argv[i + 1];
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '-h' || arg === '--help') {
       args.help = true;
     } else if (arg === '--out' || arg === '-o') {
-      if (i + 1 >= argv.length) fail(`${arg} needs a file path`);
-      args.outPath = argv[++i];
+      args.outPath = valueOf(arg, i++);
     } else if (arg.startsWith('--out=')) {
       args.outPath = arg.slice('--out='.length);
+    } else if (arg === '--results-out') {
+      args.resultsOutPath = valueOf(arg, i++);
+    } else if (arg === '--spdk') {
+      args.spdkDir = valueOf(arg, i++);
+    } else if (arg === '--refresh-facts') {
+      args.refreshFacts = true;
     } else if (arg.startsWith('-')) {
       fail(`unknown option ${arg} (see --help)`);
     } else if (args.schemaPath === undefined) {
@@ -370,13 +496,25 @@ function toPosix(p) {
 function main(argv) {
   const args = parseArgs(argv);
   if (args.help) {
-    process.stdout.write('usage: node scripts/gen-rpc-types.js [path/to/schema.json] [--out file.ts]\n' +
+    process.stdout.write('usage: node scripts/gen-rpc-types.js [path/to/schema.json] [--out methods.ts] [--results-out results.ts]\n' +
+      '       node scripts/gen-rpc-types.js --refresh-facts [--spdk DIR] [...]   re-read an SPDK tree into scripts/rpc-facts.json first\n' +
       `default schema: ${DEFAULT_SCHEMAS.join(', then ')} (relative to the repository root)\n` +
-      `default output: ${DEFAULT_OUT}\n`);
+      `default output: ${DEFAULT_OUT} and ${RESULTS_FILE} beside it\n` +
+      'SPDK tree for --refresh-facts: --spdk, $SPDK_DIR, /root/src/spdk, or the spdk submodule\n');
     return;
+  }
+  if (args.refreshFacts) {
+    const { findSpdkTree } = require('./rpc-decoders');
+    const tree = args.spdkDir !== undefined ? path.resolve(args.spdkDir) : findSpdkTree(REPO_ROOT);
+    if (!tree || !fs.existsSync(path.join(tree, 'lib'))) fail('--refresh-facts needs an SPDK tree: give --spdk DIR or set SPDK_DIR');
+    const facts = readFactsFromTree(tree);
+    fs.writeFileSync(FACTS_PATH, formatFacts(facts));
+    process.stdout.write(`wrote ${toPosix(path.relative(process.cwd(), FACTS_PATH))} from ${tree} (SPDK v${facts.spdkVersion}, ` +
+      `${Object.keys(facts.decoders).length} registered methods, ${Object.keys(facts.results).length} documented)\n`);
   }
   const schemaPath = resolveSchemaPath(args.schemaPath);
   const outPath = path.resolve(args.outPath !== undefined ? args.outPath : path.join(REPO_ROOT, DEFAULT_OUT));
+  const resultsOutPath = path.resolve(args.resultsOutPath !== undefined ? args.resultsOutPath : path.join(path.dirname(outPath), RESULTS_FILE));
   const bytes = fs.readFileSync(schemaPath);
   let schema;
   try {
@@ -384,21 +522,35 @@ function main(argv) {
   } catch (error) {
     fail(`${schemaPath} is not valid JSON: ${error.message}`);
   }
+  const spdkVersion = detectSpdkVersion(schema, schemaPath);
+  const facts = readFacts();
+  const warn = (message) => process.stderr.write(`gen-rpc-types: ${message}\n`);
+  if (!facts) warn(`${FACTS_PATH} is missing: types from the schema alone (run with --refresh-facts)`);
+  else if (spdkVersion && facts.spdkVersion && facts.spdkVersion !== spdkVersion) {
+    warn(`scripts/rpc-facts.json is from SPDK v${facts.spdkVersion}, the schema from v${spdkVersion}: run with --refresh-facts --spdk <a v${spdkVersion} tree>`);
+  }
   // Paths in the header are relative to the repository, so the output is the same on every machine.
   const schemaLabel = toPosix(path.relative(REPO_ROOT, schemaPath));
   const isDefault = args.schemaPath === undefined || path.resolve(REPO_ROOT, DEFAULT_SCHEMAS[0]) === schemaPath;
-  const text = generate(schema, {
+  const info = {
     schemaLabel,
     schemaSha256: crypto.createHash('sha256').update(bytes).digest('hex'),
-    spdkVersion: detectSpdkVersion(schema, schemaPath),
+    spdkVersion,
     command: isDefault ? 'npm run gen:rpc' : `npm run gen:rpc -- ${schemaLabel}`,
-  });
+    facts,
+    warn,
+  };
+  const text = generate(schema, info);
+  const results = generateResults(schema, info);
   fs.mkdirSync(path.dirname(outPath), { recursive: true });
   fs.writeFileSync(outPath, text);
-  process.stdout.write(`wrote ${toPosix(path.relative(process.cwd(), outPath))} (${schema.methods.length} methods from ${schemaLabel})\n`);
+  fs.mkdirSync(path.dirname(resultsOutPath), { recursive: true });
+  fs.writeFileSync(resultsOutPath, results.text);
+  process.stdout.write(`wrote ${toPosix(path.relative(process.cwd(), outPath))} (${schema.methods.length} methods from ${schemaLabel}) and ` +
+    `${toPosix(path.relative(process.cwd(), resultsOutPath))} (${results.count} documented results)\n`);
 }
 
-module.exports = { generate, detectSpdkVersion, ARRAY_AND_TYPE_HINTS };
+module.exports = { generate, generateResults, detectSpdkVersion, readFacts, readFactsFromTree, formatFacts, SCHEMA_OBJECT_HINTS, FACTS_PATH };
 
 if (require.main === module) {
   try {

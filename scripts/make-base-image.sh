@@ -29,7 +29,7 @@ Options:
                     machine's apt sources, else http://deb.debian.org/debian)
   --base-tag TAG    default: localhost/debian:bookworm-slim
   --node-tag TAG    default: localhost/node:20-bookworm-slim
-  --node PATH       the node binary to copy (default: $(command -v node)); must be >= 20.4
+  --node PATH       the node binary to copy (default: $(command -v node)); must be >= 20.17
   --extra-ca FILE   trust this CA certificate (PEM) in the images too (repeatable; default:
                     /usr/local/share/ca-certificates/*.crt)
   --no-host-cas     trust only Debian's CAs
@@ -185,13 +185,13 @@ find_podman_flags "$base_tag"
 note "$base_tag: $("$podman" image inspect --format '{{.Size}}' "$base_tag" | numfmt --to=iec), Debian $("$podman" run --rm --network none "${podman_flags[@]}" "$base_tag" cat /etc/debian_version)"
 
 # --- 2. Node.js on top, from this machine ----------------------------------------------------------
-[ -n "$node_bin" ] && [ -x "$node_bin" ] || die "no node binary to copy (install Node.js >= 20.4 or pass --node PATH)"
+[ -n "$node_bin" ] && [ -x "$node_bin" ] || die "no node binary to copy (install Node.js >= 20.17 or pass --node PATH)"
 node_bin=$(readlink -f "$node_bin")
 node_version=$("$node_bin" --version)
 node_major=${node_version#v}; node_major=${node_major%%.*}
 node_minor=${node_version#v*.}; node_minor=${node_minor%%.*}
-if [ "$node_major" -lt 20 ] || { [ "$node_major" = 20 ] && [ "$node_minor" -lt 4 ]; }; then
-	die "$node_bin is Node.js $node_version; spdk-node needs >= 20.4"
+if [ "$node_major" -lt 20 ] || { [ "$node_major" = 20 ] && [ "$node_minor" -lt 17 ]; }; then
+	die "$node_bin is Node.js $node_version; spdk-node needs >= 20.17"
 fi
 npm_dir=$(dirname "$node_bin")/../lib/node_modules/npm
 [ -f "$npm_dir/bin/npm-cli.js" ] || npm_dir=$(npm root -g 2>/dev/null)/npm

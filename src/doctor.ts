@@ -55,6 +55,8 @@ export interface CheckOptions {
   libraryDirs?: readonly string[];
   /** Consult `ldconfig -p`; default true. */
   ldconfig?: boolean;
+  /** The directory the fix commands are written for (`cd` and relative paths); default `process.cwd()`. */
+  cwd?: string;
 }
 
 /** Checks the SPDK library, the addon and the machine. Synchronous; never throws for a bad install. */
@@ -62,7 +64,7 @@ export function checkFatLibrary(options: CheckOptions = {}): FatLibraryReport {
   const env = options.env ?? process.env;
   const root = options.packageRoot ?? packageRoot();
   const findings = new Findings();
-  const fixes = new Fixes(root);
+  const fixes = new Fixes(root, options.cwd);
   const cache: LoaderCache = options.ldconfig === false ? new Map() : readLoaderCache();
 
   // The addon names the exact SONAME it needs; look for that file first, as the loader would.

@@ -34,5 +34,5 @@ export type {
 } from './doctor';
 export { RpcClient, DEFAULT_RPC_SOCKET } from './rpc';
 export type { RpcClientOptions } from './rpc';
-/** Every generated RPC parameter type and the hand-written result types, e.g. `RpcTypes.BdevMallocCreateParams`. */
+/** Every RPC parameter and result type (generated, plus the hand-written results), e.g. `RpcTypes.BdevMallocCreateParams`. */
 export type * as RpcTypes from './rpc';

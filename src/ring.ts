@@ -10,7 +10,7 @@
 // 299 K with 20 us, 346 K with 50 us (SPDK must make a system call per I/O there).
 import { performance } from 'node:perf_hooks';
 
-/** @internal */
+/** The addon's I/O ring object (not public API; its type is published because the addon's is). */
 export interface NativeIoRing {
   /** depth x [opcode, slot, offset (bytes, or an NVMe LBA), length, DMA address or 0] rows, read by submit(). */
   readonly rows: ArrayBuffer;
@@ -27,7 +27,7 @@ export interface NativeIoRing {
   close(): void;
 }
 
-/** @internal */
+/** The addon's IoRing class (not public API; see NativeIoRing). `device`: a native bdev, or a device a native queue pair made (`owner`). */
 export type NativeIoRingConstructor = new (device: unknown, depth: number, slotBytes: number, onWake: () => void, owner?: object) => NativeIoRing;
 
 export const OP_READ = 0;

@@ -116,7 +116,7 @@ export function inspectAddon(root: string, candidates: AddonCandidate[], library
   if (library?.spdkVersion && chosen.spdkVersion !== library.spdkVersion) {
     findings.problem(
       'addon-version-mismatch',
-      `addon built for ${chosen.spdkVersion} but library is ${library.spdkVersion}: rebuild with \`npm run build:native\` (or reinstall) (addon ${shown}, library ${library.path})`,
+      `addon built for ${chosen.spdkVersion} but library is ${library.spdkVersion}: rebuild with \`${fixes.addonCommand()}\` (or reinstall) (addon ${shown}, library ${library.path})`,
       rebuild,
     );
   } else if (library?.soname && report.librarySoname && report.librarySoname !== library.soname) {

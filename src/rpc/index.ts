@@ -2,3 +2,4 @@
 export { RpcClient, DEFAULT_RPC_SOCKET, type RpcClientOptions, type UntypedMethodName } from './client';
 export * from './methods.generated';
 export * from './results';
+export type { RpcDocumentedResultMap } from './results.generated';

@@ -3,1868 +3,3032 @@
 // (SPDK v26.01, 292 methods, schema sha256 a084675703482bf3).
 // Regenerate with: npm run gen:rpc
 //
-// Parameter types follow the schema; where it says only "array", element types come from SPDK's
-// decoders (see ARRAY_AND_TYPE_HINTS in the generator). Result types are hand-written in results.ts.
+// Parameter names and descriptions come from the schema; parameter types and which are optional from
+// SPDK's C decoders (292 of 292 methods, through scripts/rpc-facts.json), which win where the
+// schema disagrees. Results: results.ts (hand-written) and results.generated.ts (from SPDK's docs).
 
 import type { RpcResult } from './results';
 
-/** The `iscsi_auth_secret` object of SPDK's RPC schema. */
+/**
+ * The `iscsi_auth_secret` object of SPDK's RPC schema, as SPDK's decoder reads it
+ * (lib/iscsi/iscsi_rpc.c decode_rpc_auth_secret).
+ */
 export interface IscsiAuthSecret {
+  /** Unidirectional CHAP name */
   user: string;
+  /** Unidirectional CHAP secret */
   secret: string;
+  /** Bidirectional CHAP name */
   muser?: string;
+  /** Bidirectional CHAP secret */
   msecret?: string;
 }
 
-/** The `iscsi_lun` object of SPDK's RPC schema. */
+/**
+ * The `iscsi_lun` object of SPDK's RPC schema, as SPDK's decoder reads it (lib/iscsi/iscsi_rpc.c
+ * decode_rpc_lun).
+ */
 export interface IscsiLun {
-  lun_id?: number;
-  bdev_name?: string;
+  /**
+   * SCSI LUN ID
+   *
+   * Required by SPDK's decoder; the schema marks it optional.
+   */
+  lun_id: number;
+  /**
+   * Backing bdev name
+   *
+   * Required by SPDK's decoder; the schema marks it optional.
+   */
+  bdev_name: string;
 }
 
-/** The `iscsi_pg_ig_map` object of SPDK's RPC schema. */
+/**
+ * The `iscsi_pg_ig_map` object of SPDK's RPC schema, as SPDK's decoder reads it
+ * (lib/iscsi/iscsi_rpc.c decode_rpc_pg_ig_map).
+ */
 export interface IscsiPgIgMap {
+  /** Existing initiator group tag */
   ig_tag: number;
+  /** Existing portal group tag */
   pg_tag: number;
 }
 
-/** The `iscsi_portal` object of SPDK's RPC schema. */
+/**
+ * The `iscsi_portal` object of SPDK's RPC schema, as SPDK's decoder reads it (lib/iscsi/iscsi_rpc.c
+ * decode_rpc_portal).
+ */
 export interface IscsiPortal {
+  /** Hostname or IP address */
   host: string;
+  /** Port number */
   port: string;
 }
 
-/** The `nvmf_admin_cmd_passthru` object of SPDK's RPC schema. */
+/**
+ * The `nvmf_admin_cmd_passthru` object of SPDK's RPC schema, as SPDK's decoder reads it
+ * (module/event/subsystems/nvmf/nvmf_rpc.c decode_admin_passthru).
+ */
 export interface NvmfAdminCmdPassthru {
+  /**
+   * If true, enables custom identify handler that reports some identify attributes from the
+   * underlying NVMe drive
+   */
   identify_ctrlr?: boolean;
+  /**
+   * If true, enables passthru identify UUID list (0x17 CNS) admin cmds for underlying NVMe device
+   */
   identify_uuid_list?: boolean;
+  /**
+   * If true, enables passthru get log page command handlers for underlying NVMe drive (for
+   * non-fabrics related log pages)
+   */
   get_log_page?: boolean;
+  /** If true, enables passthru get/set_feature OPC handlers for underlying NVMe drive */
   get_set_features?: boolean;
+  /** If true, enables passthru sanitize OPC handlers for underlying NVMe drive */
   sanitize?: boolean;
+  /** If true, enables passthru security send/recieve OPC handlers for underlying NVMe drive */
   security_send_recv?: boolean;
+  /** If true, enables passthru firmware download/commit OPC handlers for underlying NVMe drive */
   fw_update?: boolean;
+  /** If true, enables passthru NVMe-MI send/recieve OPC handlers for underlying NVMe drive */
   nvme_mi?: boolean;
+  /**
+   * If true, enables passthru command handlers for underlying NVMe drive for vendor specific cmds
+   * (OPCs: 0xC0-0xFF)
+   */
   vendor_specific?: boolean;
 }
 
-/** The `nvmf_listen_address` object of SPDK's RPC schema. */
+/**
+ * The `nvmf_listen_address` object of SPDK's RPC schema, as SPDK's decoder reads it
+ * (lib/nvmf/nvmf_rpc.c decode_rpc_listen_address).
+ */
 export interface NvmfListenAddress {
+  /**
+   * Transport type ("RDMA")
+   *
+   * Required: SPDK's decoder marks it optional, but rpc_listen_address_to_trid passes it to
+   * spdk_nvme_transport_id_populate_trstring, which fails with EINVAL without it.
+   */
   trtype: string;
+  /** Address family ("IPv4", "IPv6", "IB", or "FC") */
   adrfam?: string;
+  /** Transport address */
   traddr: string;
+  /** Transport service ID (required for RDMA or TCP) */
   trsvcid?: string;
 }
 
-/** The `nvmf_namespace` object of SPDK's RPC schema. */
+/**
+ * The `nvmf_namespace` object of SPDK's RPC schema, as SPDK's decoder reads it (lib/nvmf/nvmf_rpc.c
+ * decode_rpc_ns_params).
+ */
 export interface NvmfNamespace {
+  /** Namespace ID between 1 and 4294967294, inclusive. Default: Automatically assign NSID. */
   nsid?: number;
+  /** Name of bdev to expose as a namespace. */
   bdev_name: string;
+  /**
+   * 16-byte namespace globally unique identifier in hexadecimal (e.g.
+   * "ABCDEF0123456789ABCDEF0123456789")
+   */
   nguid?: string;
+  /** 8-byte namespace EUI-64 in hexadecimal (e.g. "ABCDEF0123456789") */
   eui64?: string;
+  /** RFC 4122 UUID (e.g. "ceccf520-691e-4b46-9546-34af789907c5") */
   uuid?: string;
+  /** File path to save/restore persistent reservation information */
   ptpl_file?: string;
+  /** ANA group ID. Default: Namespace ID. */
   anagrpid?: number;
+  /** Do not auto make namespace visible to controllers */
   no_auto_visible?: boolean;
+  /** Enable hide_metadata option to the bdev. Default: false */
   hide_metadata?: boolean;
 }
 
 /** The `vhost_blk_controller_params` object of SPDK's RPC schema. */
 export interface VhostBlkControllerParams {
+  /** Backing bdev name or Null if bdev is hot-removed */
   bdev?: string;
+  /** True if controllers is readonly, false otherwise */
   readonly?: boolean;
 }
 
 /** The `vhost_nvme_controller_params` object of SPDK's RPC schema. */
 export interface VhostNvmeControllerParams {
+  /** Namespace ID */
   nsid?: number;
+  /** Backing bdev name */
   bdev?: string;
 }
 
 /** The `vhost_scsi_controller_params` object of SPDK's RPC schema. */
 export interface VhostScsiControllerParams {
+  /** Name of this SCSI target */
   target_name?: string;
+  /** Unique SPDK global SCSI target ID */
   id?: number;
+  /** SCSI target ID initiator will see when scanning this controller */
   scsi_dev_num?: number;
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /**
+   * array of objects describing `vhost_get_controllers_scsi_luns`
+   *
+   * Element type from SPDK's C code (lib/vhost/vhost_scsi.c vhost_scsi_dump_info_json (the "luns"
+   * array)); the schema says only "array".
+   */
   luns?: VhostScsiLunsControllerParams[];
 }
 
 /** The `vhost_scsi_luns_controller_params` object of SPDK's RPC schema. */
 export interface VhostScsiLunsControllerParams {
+  /** SCSI LUN ID */
   id?: number;
+  /** Backing bdev name */
   bdev_name?: string;
 }
 
 /** Parameters of the `accel_assign_opc` RPC. */
 export interface AccelAssignOpcParams {
+  /** name of operation */
   opname: string;
+  /** name of module */
   module: string;
 }
 
 /** Parameters of the `accel_crypto_key_create` RPC. */
 export interface AccelCryptoKeyCreateParams {
+  /** crypto cipher to use */
   cipher: string;
+  /** Key in **hex** form */
   key: string;
+  /** Optional 2nd part of the key or a tweak in **hex** form */
   key2?: string;
+  /**
+   * Tweak mode to use: SIMPLE_LBA, JOIN_NEG_LBA_WITH_LBA, INCR_512_FULL_LBA, INCR_512_UPPER_LBA.
+   * Default is SIMPLE_LBA
+   */
   tweak_mode?: string;
+  /** The key name */
   name: string;
 }
 
 /** Parameters of the `accel_crypto_key_destroy` RPC. */
 export interface AccelCryptoKeyDestroyParams {
+  /** The key name */
   key_name: string;
 }
 
 /** Parameters of the `accel_crypto_keys_get` RPC. */
 export interface AccelCryptoKeysGetParams {
+  /** If specified, return info about a specific key */
   key_name?: string;
 }
 
 /** Parameters of the `accel_error_inject_error` RPC. */
 export interface AccelErrorInjectErrorParams {
+  /** Operation to inject errors. */
   opcode: string;
+  /**
+   * Type of errors to inject ("corrupt": corrupt the data, "failure": fail the operation,
+   * "disable": disable error injection).
+   */
   type: string;
+  /** Numbers of errors to inject on each IO channel (`UINT64_MAX` by default). */
   count?: number;
+  /** Interval between injections. */
   interval?: number;
+  /** Error code to inject (only relevant for type=failure). */
   errcode?: number;
 }
 
 /** Parameters of the `accel_mlx5_dump_stats` RPC. */
 export interface AccelMlx5DumpStatsParams {
+  /** Verbose level, one of \"total\", \"channel\" or \"device\" */
   level?: string;
 }
 
 /** Parameters of the `accel_set_driver` RPC. */
 export interface AccelSetDriverParams {
-  name: string;
+  /**
+   * Name of the platform driver
+   *
+   * Optional for SPDK's decoder; the schema marks it required.
+   */
+  name?: string;
 }
 
 /** Parameters of the `accel_set_options` RPC. */
 export interface AccelSetOptionsParams {
+  /** Size of the small iobuf cache */
   small_cache_size?: number;
+  /** Size of the large iobuf cache */
   large_cache_size?: number;
+  /** Maximum number of tasks per IO channel */
   task_count?: number;
+  /** Maximum number of sequences per IO channel */
   sequence_count?: number;
+  /** Maximum number of accel buffers per IO channel */
   buf_count?: number;
 }
 
 /** Parameters of the `bdev_aio_create` RPC. */
 export interface BdevAioCreateParams {
+  /** Bdev name to use */
   name: string;
+  /** Path to device or file */
   filename: string;
+  /** Block size in bytes */
   block_size?: number;
+  /** set aio bdev as read-only */
   readonly?: boolean;
+  /**
+   * Enable UNMAP and WRITE ZEROES support. Intended only for testing purposes due to synchronous
+   * syscall.
+   */
   fallocate?: boolean;
+  /** UUID of new bdev */
   uuid?: string;
+  /**
+   * Enable the RWF_NOWAIT flag for block devices. If the flag is not defined, or if the specified
+   * device is not a block device, creation will fail. Note that this feature is not advertised by
+   * the kernel to userspace. Use with caution, and only if the device is known to work correctly
+   * with your kernel.
+   */
   nowait?: boolean;
 }
 
 /** Parameters of the `bdev_aio_delete` RPC. */
 export interface BdevAioDeleteParams {
+  /** Bdev name */
   name: string;
 }
 
 /** Parameters of the `bdev_aio_rescan` RPC. */
 export interface BdevAioRescanParams {
+  /** Bdev name */
   name: string;
 }
 
 /** Parameters of the `bdev_crypto_create` RPC. */
 export interface BdevCryptoCreateParams {
+  /** Name of the base bdev */
   base_bdev_name: string;
+  /** Name of the crypto vbdev to create */
   name: string;
+  /** Name of the crypto device driver. Obsolete, see accel_crypto_key_create */
   crypto_pmd?: string;
+  /** Key in hex form. Obsolete, see accel_crypto_key_create */
   key?: string;
+  /** Cipher to use, AES_CBC or AES_XTS (QAT and MLX5). Obsolete, see accel_crypto_key_create */
   cipher?: string;
+  /** 2nd key in hex form only required for cipher AET_XTS. Obsolete, see accel_crypto_key_create */
   key2?: string;
+  /** Name of the key created with accel_crypto_key_create */
   key_name?: string;
 }
 
 /** Parameters of the `bdev_crypto_delete` RPC. */
 export interface BdevCryptoDeleteParams {
+  /** Name of the crypto bdev */
   name: string;
 }
 
 /** Parameters of the `bdev_daos_create` RPC. */
 export interface BdevDaosCreateParams {
+  /** Bdev name to use */
   name: string;
+  /** DAOS pool label or its uuid */
   pool: string;
+  /** DAOS cont label or its uuid */
   cont: string;
+  /** Block size in bytes -must be multiple of 512 */
   block_size: number;
+  /** Number of blocks */
   num_blocks: number;
+  /** UUID of new bdev */
   uuid?: string;
+  /** DAOS object class (default SX) */
   oclass?: string;
 }
 
 /** Parameters of the `bdev_daos_delete` RPC. */
 export interface BdevDaosDeleteParams {
+  /** Bdev name */
   name: string;
 }
 
 /** Parameters of the `bdev_daos_resize` RPC. */
 export interface BdevDaosResizeParams {
+  /** Bdev name */
   name: string;
+  /** Bdev new capacity in MiB */
   new_size: number;
 }
 
 /** Parameters of the `bdev_delay_create` RPC. */
 export interface BdevDelayCreateParams {
+  /** Bdev name */
   name: string;
+  /** Base bdev name */
   base_bdev_name: string;
+  /** average read latency (us) */
   avg_read_latency: number;
+  /** p99 read latency (us) */
   p99_read_latency: number;
+  /** average write latency (us) */
   avg_write_latency: number;
+  /** p99 write latency (us) */
   p99_write_latency: number;
+  /** UUID of new bdev */
   uuid?: string;
 }
 
 /** Parameters of the `bdev_delay_delete` RPC. */
 export interface BdevDelayDeleteParams {
+  /** Bdev name */
   name: string;
 }
 
 /** Parameters of the `bdev_delay_update_latency` RPC. */
 export interface BdevDelayUpdateLatencyParams {
+  /** Name of the delay bdev */
   delay_bdev_name: string;
+  /** One of: avg_read, avg_write, p99_read, p99_write */
   latency_type: string;
+  /** The new latency value in microseconds */
   latency_us: number;
 }
 
 /** Parameters of the `bdev_enable_histogram` RPC. */
 export interface BdevEnableHistogramParams {
+  /** Block device name */
   name: string;
+  /** Enable or disable histogram on specified device */
   enable: boolean;
+  /** IO type name */
   opc?: string;
+  /** Histogram bucket granularity. Default: 7 */
   granularity?: number;
+  /** Min value in nanoseconds to track. Default: 1000 (1us) */
   min_nsec?: number;
+  /** Max value in nanoseconds to track. Default: 120000000000 (120 seconds) */
   max_nsec?: number;
 }
 
 /** Parameters of the `bdev_error_create` RPC. */
 export interface BdevErrorCreateParams {
+  /** Base bdev name */
   base_name: string;
+  /** UUID for this bdev */
   uuid?: string;
 }
 
 /** Parameters of the `bdev_error_delete` RPC. */
 export interface BdevErrorDeleteParams {
+  /** Error bdev name */
   name: string;
 }
 
 /** Parameters of the `bdev_error_inject_error` RPC. */
 export interface BdevErrorInjectErrorParams {
+  /** Name of the error injection bdev */
   name: string;
+  /** io type 'clear' 'read' 'write' 'unmap' 'flush' 'all' */
   io_type: string;
+  /** error type 'failure' 'pending' 'corrupt_data' 'nomem' */
   error_type: string;
+  /** the number of commands you want to fail.(default:1) */
   num?: number;
+  /** the queue depth at which to trigger the error */
   queue_depth?: number;
+  /** the offset in bytes to xor with corrupt_value */
   corrupt_offset?: number;
+  /** the value for xor (1-255, 0 is invalid) */
   corrupt_value?: number;
 }
 
 /** Parameters of the `bdev_examine` RPC. */
 export interface BdevExamineParams {
+  /** Block device name */
   name: string;
 }
 
 /** Parameters of the `bdev_ftl_create` RPC. */
 export interface BdevFtlCreateParams {
+  /** Bdev name */
   name: string;
+  /** Name of the base device */
   base_bdev: string;
+  /** Name of the cache device */
   cache: string;
+  /** UUID of restored bdev (not applicable when creating new instance) */
   uuid?: string;
+  /**
+   * CPU core(s) possible for placement of the ftl core thread, application main thread by default
+   */
   core_mask?: string;
+  /** Percentage of base device used for relocation, 20% by default */
   overprovisioning?: number;
+  /**
+   * When set FTL will minimize persisted data on target application shutdown and rely on shared
+   * memory during next load
+   */
   fast_shutdown?: boolean;
+  /** DRAM limit for most recent L2P addresses (default 2048 MiB) */
   l2p_dram_limit?: number;
 }
 
 /** Parameters of the `bdev_ftl_delete` RPC. */
 export interface BdevFtlDeleteParams {
+  /** Bdev name */
   name: string;
+  /**
+   * When set FTL will minimize persisted data during deletion and rely on shared memory during next
+   * load
+   */
   fast_shutdown?: boolean;
 }
 
 /** Parameters of the `bdev_ftl_get_properties` RPC. */
 export interface BdevFtlGetPropertiesParams {
+  /** Bdev name */
   name: string;
 }
 
 /** Parameters of the `bdev_ftl_get_stats` RPC. */
 export interface BdevFtlGetStatsParams {
+  /** Bdev name */
   name: string;
 }
 
 /** Parameters of the `bdev_ftl_load` RPC. */
 export interface BdevFtlLoadParams {
+  /** Bdev name */
   name: string;
+  /** Name of the base device */
   base_bdev: string;
+  /** Name of the cache device */
   cache: string;
-  uuid: string;
+  /**
+   * UUID of restored bdev
+   *
+   * Optional for SPDK's decoder; the schema marks it required.
+   */
+  uuid?: string;
+  /**
+   * CPU core(s) possible for placement of the ftl core thread, application main thread by default
+   */
   core_mask?: string;
+  /** Percentage of base device used for relocation, 20% by default */
   overprovisioning?: number;
+  /**
+   * When set FTL will minimize persisted data on target application shutdown and rely on shared
+   * memory during next load
+   */
   fast_shutdown?: boolean;
+  /** DRAM limit for most recent L2P addresses (default 2048 MiB) */
   l2p_dram_limit?: number;
 }
 
 /** Parameters of the `bdev_ftl_set_property` RPC. */
 export interface BdevFtlSetPropertyParams {
+  /** Bdev name */
   name: string;
+  /** Name of the property to modify */
   ftl_property: string;
+  /** New value of the property to be set */
   value: string;
 }
 
 /** Parameters of the `bdev_ftl_unload` RPC. */
 export interface BdevFtlUnloadParams {
+  /** Bdev name */
   name: string;
+  /**
+   * When set FTL will minimize persisted data during deletion and rely on shared memory during next
+   * load
+   */
   fast_shutdown?: boolean;
 }
 
 /** Parameters of the `bdev_ftl_unmap` RPC. */
 export interface BdevFtlUnmapParams {
+  /** Bdev name */
   name: string;
-  lba: number;
-  num_blocks: number;
+  /**
+   * start lba, aligned to 1024
+   *
+   * Optional for SPDK's decoder; the schema marks it required.
+   */
+  lba?: number;
+  /**
+   * number of blocks, aligned to 1024
+   *
+   * Optional for SPDK's decoder; the schema marks it required.
+   */
+  num_blocks?: number;
 }
 
 /** Parameters of the `bdev_get_bdevs` RPC. */
 export interface BdevGetBdevsParams {
+  /** Block device name */
   name?: string;
+  /** Time (ms) to wait for a bdev with specified name to appear */
   timeout?: number;
 }
 
 /** Parameters of the `bdev_get_histogram` RPC. */
 export interface BdevGetHistogramParams {
+  /** Block device name */
   name: string;
 }
 
 /** Parameters of the `bdev_get_iostat` RPC. */
 export interface BdevGetIostatParams {
+  /** Block device name */
   name?: string;
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** Array of block device names to obtain statistics from */
   names?: string[];
+  /** Display per channel data for specified block device. */
   per_channel?: boolean;
+  /** Mode to reset I/O statistics after obtaining it: all, maxmin, error, none (default: none) */
   reset_mode?: string;
 }
 
 /** Parameters of the `bdev_iscsi_create` RPC. */
 export interface BdevIscsiCreateParams {
+  /** Bdev name */
   name: string;
+  /** IQN name used during connection */
   initiator_iqn: string;
+  /** iSCSI resource URI */
   url: string;
 }
 
 /** Parameters of the `bdev_iscsi_delete` RPC. */
 export interface BdevIscsiDeleteParams {
+  /** Bdev name */
   name: string;
 }
 
 /** Parameters of the `bdev_iscsi_set_options` RPC. */
 export interface BdevIscsiSetOptionsParams {
+  /** Timeout for command, in seconds, if 0, don't track timeout */
   timeout_sec?: number;
 }
 
 /** Parameters of the `bdev_lvol_check_shallow_copy` RPC. */
 export interface BdevLvolCheckShallowCopyParams {
+  /** operation identifier */
   operation_id: number;
 }
 
 /** Parameters of the `bdev_lvol_clone` RPC. */
 export interface BdevLvolCloneParams {
+  /** UUID or alias of the snapshot to clone */
   snapshot_name: string;
+  /**
+   * Name for the logical volume to create
+   *
+   * Required: SPDK's decoder marks it optional, but spdk_lvol_create_clone checks it with
+   * lvs_verify_lvol_name, which fails with EINVAL without it.
+   */
   clone_name: string;
 }
 
 /** Parameters of the `bdev_lvol_clone_bdev` RPC. */
 export interface BdevLvolCloneBdevParams {
+  /** Name or UUID for bdev that acts as the external snapshot */
   bdev: string;
+  /** logical volume store name */
   lvs_name: string;
+  /** Name for the logical volume to create */
   clone_name: string;
 }
 
 /** Parameters of the `bdev_lvol_create` RPC. */
 export interface BdevLvolCreateParams {
+  /** Name of logical volume to create */
   lvol_name: string;
+  /** Desired size of logical volume in MiB */
   size_in_mib: number;
+  /** True to enable thin provisioning */
   thin_provision?: boolean;
+  /** UUID of logical volume store to create logical volume on */
   uuid?: string;
+  /** Name of logical volume store to create logical volume on */
   lvs_name?: string;
+  /** Change default data clusters clear method. Available: none, unmap, write_zeroes */
   clear_method?: string;
 }
 
 /** Parameters of the `bdev_lvol_create_lvstore` RPC. */
 export interface BdevLvolCreateLvstoreParams {
+  /** Bdev on which to construct logical volume store */
   bdev_name: string;
+  /** Name of the logical volume store to create */
   lvs_name: string;
+  /** Cluster size of the logical volume store in bytes (Default: 4MiB) */
   cluster_sz?: number;
+  /** Change clear method for data region. Available: none, unmap (default), write_zeroes */
   clear_method?: string;
+  /** Reserved metadata pages per cluster (Default: 100) */
   num_md_pages_per_cluster_ratio?: number;
+  /**
+   * Metadata page size of the logical volume store in bytes (Default: max(4KB, bdev phys blocklen)
+   */
   md_page_size?: number;
 }
 
 /** Parameters of the `bdev_lvol_decouple_parent` RPC. */
 export interface BdevLvolDecoupleParentParams {
+  /** UUID or alias of the logical volume to decouple the parent of it */
   name: string;
 }
 
 /** Parameters of the `bdev_lvol_delete` RPC. */
 export interface BdevLvolDeleteParams {
+  /** UUID or alias of the logical volume to destroy */
   name: string;
 }
 
 /** Parameters of the `bdev_lvol_delete_lvstore` RPC. */
 export interface BdevLvolDeleteLvstoreParams {
+  /** UUID of the logical volume store to destroy */
   uuid?: string;
+  /** Name of the logical volume store to destroy */
   lvs_name?: string;
 }
 
 /** Parameters of the `bdev_lvol_get_lvols` RPC. */
 export interface BdevLvolGetLvolsParams {
+  /** Only show volumes in the logical volume store with this UUID */
   lvs_uuid?: string;
+  /** Only show volumes in the logical volume store with this name */
   lvs_name?: string;
 }
 
 /** Parameters of the `bdev_lvol_get_lvstores` RPC. */
 export interface BdevLvolGetLvstoresParams {
+  /** UUID of the logical volume store to retrieve information about */
   uuid?: string;
+  /** Name of the logical volume store to retrieve information about */
   lvs_name?: string;
 }
 
 /** Parameters of the `bdev_lvol_grow_lvstore` RPC. */
 export interface BdevLvolGrowLvstoreParams {
+  /** UUID of the logical volume store to grow */
   uuid?: string;
+  /** Name of the logical volume store to grow */
   lvs_name?: string;
 }
 
 /** Parameters of the `bdev_lvol_inflate` RPC. */
 export interface BdevLvolInflateParams {
+  /** UUID or alias of the logical volume to inflate */
   name: string;
 }
 
 /** Parameters of the `bdev_lvol_rename` RPC. */
 export interface BdevLvolRenameParams {
+  /** UUID or alias of the existing logical volume */
   old_name: string;
+  /** New logical volume name */
   new_name: string;
 }
 
 /** Parameters of the `bdev_lvol_rename_lvstore` RPC. */
 export interface BdevLvolRenameLvstoreParams {
+  /** Existing logical volume store name */
   old_name: string;
+  /** New logical volume store name */
   new_name: string;
 }
 
 /** Parameters of the `bdev_lvol_resize` RPC. */
 export interface BdevLvolResizeParams {
+  /** UUID or alias of the logical volume to resize */
   name: string;
+  /** Desired size of the logical volume in MiB */
   size_in_mib: number;
 }
 
 /** Parameters of the `bdev_lvol_set_parent` RPC. */
 export interface BdevLvolSetParentParams {
+  /** UUID or alias of the lvol to set parent of */
   lvol_name: string;
+  /** UUID or alias of the snapshot to become parent of lvol */
   parent_name: string;
 }
 
 /** Parameters of the `bdev_lvol_set_parent_bdev` RPC. */
 export interface BdevLvolSetParentBdevParams {
+  /** UUID or alias of the lvol to set external parent of */
   lvol_name: string;
+  /** UUID or name of the external snapshot to become parent of lvol */
   parent_name: string;
 }
 
 /** Parameters of the `bdev_lvol_set_read_only` RPC. */
 export interface BdevLvolSetReadOnlyParams {
+  /** UUID or alias of the logical volume to set as read only */
   name: string;
 }
 
 /** Parameters of the `bdev_lvol_snapshot` RPC. */
 export interface BdevLvolSnapshotParams {
+  /** UUID or alias of the logical volume to create a snapshot from */
   lvol_name: string;
+  /** Name for the newly created snapshot */
   snapshot_name: string;
 }
 
 /** Parameters of the `bdev_lvol_start_shallow_copy` RPC. */
 export interface BdevLvolStartShallowCopyParams {
+  /** UUID or alias of lvol to create a copy from */
   src_lvol_name: string;
+  /** Name of the bdev that acts as destination for the copy */
   dst_bdev_name: string;
 }
 
 /** Parameters of the `bdev_malloc_create` RPC. */
 export interface BdevMallocCreateParams {
+  /** Bdev name to use */
   name?: string;
+  /** Data block size in bytes -must be multiple of 512 */
   block_size: number;
+  /** Number of blocks */
   num_blocks: number;
+  /** UUID of new bdev */
   uuid?: string;
+  /** Split on optimal IO boundary, in number of blocks, default 0 */
   optimal_io_boundary?: number;
+  /** Metadata size for this bdev (0, 8, 16, 32, 64, or 128). Default is 0. */
   md_size?: number;
+  /** Metadata location, interleaved if true, and separated if false. Default is false. */
   md_interleave?: boolean;
+  /**
+   * Protection information type. Parameter --md-size needs to be set along --dif-type. Default=0 -
+   * no protection.
+   */
   dif_type?: number;
+  /** Protection information is in the first 8 bytes of metadata. Default=false. */
   dif_is_head_of_md?: boolean;
+  /** Physical block size of device; must be a power of 2 and at least 512 */
   physical_block_size?: number;
+  /** protection information format */
   dif_pi_format?: number;
+  /**
+   * NUMA node ID where memory is allocated, if -1 then any NUMA node ID can be used. Default is -1.
+   */
   numa_id?: number;
 }
 
 /** Parameters of the `bdev_malloc_delete` RPC. */
 export interface BdevMallocDeleteParams {
+  /** Bdev name */
   name: string;
 }
 
 /** Parameters of the `bdev_null_create` RPC. */
 export interface BdevNullCreateParams {
+  /** Bdev name to use */
   name: string;
+  /** Block size in bytes */
   block_size: number;
+  /** Number of blocks */
   num_blocks: number;
+  /** UUID of new bdev */
   uuid?: string;
+  /** Physical block size for this bdev. */
   physical_block_size?: number;
+  /** Metadata size for this bdev. Default=0. */
   md_size?: number;
+  /**
+   * Protection information type. Parameter --md-size needs to be set along --dif-type. Default=0 -
+   * no protection.
+   */
   dif_type?: number;
+  /** protection information format */
   dif_pi_format?: number;
+  /** Protection information is in the first 8 bytes of metadata. Default=false. */
   dif_is_head_of_md?: boolean;
+  /** Preferred write granularity in blocks */
   preferred_write_granularity?: number;
+  /** Preferred write alignment in blocks */
   preferred_write_alignment?: number;
+  /** Optimal write size in blocks */
   optimal_write_size?: number;
+  /** Preferred unmap granularity in blocks */
   preferred_unmap_granularity?: number;
+  /** Preferred unmap alignment in blocks */
   preferred_unmap_alignment?: number;
 }
 
 /** Parameters of the `bdev_null_delete` RPC. */
 export interface BdevNullDeleteParams {
+  /** Bdev name */
   name: string;
 }
 
 /** Parameters of the `bdev_null_resize` RPC. */
 export interface BdevNullResizeParams {
+  /** Bdev name */
   name: string;
+  /** Bdev new capacity in MiB */
   new_size: number;
 }
 
 /** Parameters of the `bdev_nvme_add_error_injection` RPC. */
 export interface BdevNvmeAddErrorInjectionParams {
+  /** Name of the operating NVMe controller */
   name: string;
+  /** Type of NVMe command. Valid values are: admin, io */
   cmd_type: string;
+  /** Opcode for which the error injection is applied */
   opc: number;
+  /** Set to true if request should not be submitted to the controller (default false) */
   do_not_submit?: boolean;
+  /** Wait specified microseconds when do_not_submit is true */
   timeout_in_us?: number;
+  /** Number of matching NVMe commands to inject errors */
   err_count?: number;
+  /** Status code type (default 0) */
   sct?: number;
+  /** Status code (default 0) */
   sc?: number;
 }
 
 /** Parameters of the `bdev_nvme_apply_firmware` RPC. */
 export interface BdevNvmeApplyFirmwareParams {
+  /** filename of the firmware to download */
   filename: string;
+  /** Name of the NVMe block device */
   bdev_name: string;
 }
 
 /** Parameters of the `bdev_nvme_attach_controller` RPC. */
 export interface BdevNvmeAttachControllerParams {
+  /** Name of the NVMe controller, prefix for each bdev name */
   name: string;
+  /** NVMe-oF target trtype: rdma or pcie */
   trtype: string;
+  /** NVMe-oF target address: ip or BDF */
   traddr: string;
+  /** NVMe-oF target adrfam: ipv4, ipv6, ib, fc, intra_host */
   adrfam?: string;
+  /** NVMe-oF target trsvcid: port number */
   trsvcid?: string;
+  /**
+   * Transport connection priority. Supported by TCP transport with POSIX sock module (see socket(7)
+   * man page).
+   */
   priority?: string;
+  /** NVMe-oF target subnqn */
   subnqn?: string;
+  /** NVMe-oF target hostnqn */
   hostnqn?: string;
+  /** NVMe-oF host address: ip address */
   hostaddr?: string;
+  /** NVMe-oF host trsvcid: port number */
   hostsvcid?: string;
+  /** Enable checking of PI reference tag for I/O processing */
   prchk_reftag?: boolean;
+  /** Enable checking of PI guard for I/O processing */
   prchk_guard?: boolean;
+  /** Enable TCP header digest */
   hdgst?: boolean;
+  /** Enable TCP data digest */
   ddgst?: boolean;
+  /** Timeout for fabrics connect (in microseconds) */
   fabrics_connect_timeout_us?: number;
+  /** Multipathing behavior: disable, failover, multipath. Default is failover. */
   multipath?: string;
+  /**
+   * The number of IO queues to request during initialization. Range: (0, UINT16_MAX + 1], Default
+   * is 1024.
+   */
   num_io_queues?: number;
+  /**
+   * Time to wait until ctrlr is reconnected before deleting ctrlr.  -1 means infinite reconnects. 0
+   * means no reconnect.
+   */
   ctrlr_loss_timeout_sec?: number;
+  /** Time to delay a reconnect trial. 0 means no reconnect. */
   reconnect_delay_sec?: number;
+  /**
+   * Time to wait until ctrlr is reconnected before failing I/O to ctrlr. 0 means no such timeout.
+   */
   fast_io_fail_timeout_sec?: number;
+  /** Name of the pre-shared key to be used for TLS (Enables SSL socket implementation for TCP) */
   psk?: string;
+  /** The size of the name array for newly created bdevs. Default is 128. */
   max_bdevs?: number;
+  /** DH-HMAC-CHAP key name (required if controller key is specified) */
   dhchap_key?: string;
+  /** DH-HMAC-CHAP controller key name. */
   dhchap_ctrlr_key?: string;
+  /**
+   * Allow attaching namespaces with unrecognized command set identifiers. These will only support
+   * NVMe passthrough.
+   */
   allow_unrecognized_csi?: boolean;
 }
 
 /** Parameters of the `bdev_nvme_cuse_register` RPC. */
 export interface BdevNvmeCuseRegisterParams {
+  /** Name of the NVMe controller */
   name: string;
 }
 
 /** Parameters of the `bdev_nvme_cuse_unregister` RPC. */
 export interface BdevNvmeCuseUnregisterParams {
+  /**
+   * Name of the NVMe controller
+   *
+   * Required: SPDK's decoder marks it optional, but the controller is looked up with
+   * nvme_ctrlr_get_by_name, which finds none without a name (ENODEV).
+   */
   name: string;
 }
 
 /** Parameters of the `bdev_nvme_detach_controller` RPC. */
 export interface BdevNvmeDetachControllerParams {
+  /** Controller name */
   name: string;
+  /** NVMe-oF target trtype: rdma or tcp */
   trtype?: string;
+  /** NVMe-oF target address: ip or BDF */
   traddr?: string;
+  /** NVMe-oF target adrfam: ipv4, ipv6, ib, fc, intra_host */
   adrfam?: string;
+  /** NVMe-oF target trsvcid: port number */
   trsvcid?: string;
+  /** NVMe-oF target subnqn */
   subnqn?: string;
+  /** NVMe-oF host address: ip */
   hostaddr?: string;
+  /** NVMe-oF host svcid: port number */
   hostsvcid?: string;
 }
 
 /** Parameters of the `bdev_nvme_disable_controller` RPC. */
 export interface BdevNvmeDisableControllerParams {
+  /** NVMe controller name (or NVMe bdev controller name for multipath) */
   name: string;
+  /** NVMe controller ID (used as NVMe controller name for multipath) */
   cntlid?: number;
 }
 
 /** Parameters of the `bdev_nvme_enable_controller` RPC. */
 export interface BdevNvmeEnableControllerParams {
+  /** NVMe controller name (or NVMe bdev controller name for multipath) */
   name: string;
+  /** NVMe controller ID (used as NVMe controller name for multipath) */
   cntlid?: number;
 }
 
 /** Parameters of the `bdev_nvme_get_controller_health_info` RPC. */
 export interface BdevNvmeGetControllerHealthInfoParams {
+  /**
+   * Name of the NVMe bdev controller
+   *
+   * Required: SPDK's decoder marks it optional, but the controller is looked up with
+   * nvme_ctrlr_get_by_name, which finds none without a name ("Device not found").
+   */
   name: string;
 }
 
 /** Parameters of the `bdev_nvme_get_controllers` RPC. */
 export interface BdevNvmeGetControllersParams {
+  /** NVMe controller name */
   name?: string;
 }
 
 /** Parameters of the `bdev_nvme_get_io_paths` RPC. */
 export interface BdevNvmeGetIoPathsParams {
+  /** Name of the NVMe bdev */
   name?: string;
 }
 
 /** Parameters of the `bdev_nvme_get_path_iostat` RPC. */
 export interface BdevNvmeGetPathIostatParams {
+  /** Name of the NVMe bdev */
   name: string;
 }
 
 /** Parameters of the `bdev_nvme_opal_init` RPC. */
 export interface BdevNvmeOpalInitParams {
+  /** name of nvme ctrlr */
   nvme_ctrlr_name: string;
+  /** admin password of OPAL */
   password: string;
 }
 
 /** Parameters of the `bdev_nvme_opal_revert` RPC. */
 export interface BdevNvmeOpalRevertParams {
+  /** name of nvme ctrlr */
   nvme_ctrlr_name: string;
+  /** admin password of OPAL */
   password: string;
 }
 
 /** Parameters of the `bdev_nvme_remove_error_injection` RPC. */
 export interface BdevNvmeRemoveErrorInjectionParams {
+  /** Name of the operating NVMe controller */
   name: string;
+  /** Type of NVMe command. Valid values are: admin, io */
   cmd_type: string;
+  /** Opcode for which the error injection is applied */
   opc: number;
 }
 
 /** Parameters of the `bdev_nvme_reset_controller` RPC. */
 export interface BdevNvmeResetControllerParams {
+  /** NVMe controller name (or NVMe bdev controller name for multipath) */
   name: string;
+  /** NVMe controller ID (used as NVMe controller name for multipath) */
   cntlid?: number;
 }
 
 /** Parameters of the `bdev_nvme_send_cmd` RPC. */
 export interface BdevNvmeSendCmdParams {
+  /** Name of the operating NVMe controller */
   name: string;
+  /** Type of nvme cmd. Valid values are: admin, io */
   cmd_type: string;
+  /** Direction of data transfer. Valid values are: c2h, h2c */
   data_direction: string;
+  /** NVMe command encoded by base64 urlsafe */
   cmdbuf: string;
+  /** Data transferring to controller from host, encoded by base64 urlsafe */
   data?: string;
+  /** Metadata transferring to controller from host, encoded by base64 urlsafe */
   metadata?: string;
+  /** Data length required to transfer from controller to host */
   data_len?: number;
+  /** Metadata length required to transfer from controller to host */
   metadata_len?: number;
+  /** Command execution timeout value, in milliseconds */
   timeout_ms?: number;
 }
 
 /** Parameters of the `bdev_nvme_set_hotplug` RPC. */
 export interface BdevNvmeSetHotplugParams {
+  /** True to enable, false to disable */
   enable: boolean;
+  /**
+   * How often to poll for hot-insert and hot-remove events. Values: 0 - reset/use default or 1 to
+   * 10000000.
+   */
   period_us?: number;
 }
 
 /** Parameters of the `bdev_nvme_set_keys` RPC. */
 export interface BdevNvmeSetKeysParams {
+  /** Name of the NVMe controller */
   name: string;
+  /** DH-HMAC-CHAP key name (required if controller key is specified) */
   dhchap_key?: string;
+  /** DH-HMAC-CHAP controller key name */
   dhchap_ctrlr_key?: string;
 }
 
 /** Parameters of the `bdev_nvme_set_multipath_policy` RPC. */
 export interface BdevNvmeSetMultipathPolicyParams {
+  /** Name of the NVMe bdev */
   name: string;
+  /** Multipath policy: active_active or active_passive */
   policy: string;
+  /**
+   * Multipath selector: round_robin or queue_depth, used in active-active mode. Default is
+   * round_robin
+   */
   selector?: string;
+  /**
+   * Number of I/Os routed to current io path before switching to another for round-robin selector.
+   * The min value is 1.
+   */
   rr_min_io?: number;
 }
 
 /** Parameters of the `bdev_nvme_set_options` RPC. */
 export interface BdevNvmeSetOptionsParams {
+  /** Action to take on command time out: none, reset or abort */
   action_on_timeout?: string;
+  /** Timeout for each command, in microseconds. If 0, don't track timeouts */
   timeout_us?: number;
+  /**
+   * Timeout for each admin command, in microseconds. If 0, treat same as io timeouts ('timeout_us')
+   */
   timeout_admin_us?: number;
+  /** Keep alive timeout period in milliseconds, default is 10s */
   keep_alive_timeout_ms?: number;
+  /** The value is expressed as a power of two, a value of 111b indicates no limit */
   arbitration_burst?: number;
+  /**
+   * The maximum number of commands that the controller may launch at one time from a low priority
+   * queue
+   */
   low_priority_weight?: number;
+  /**
+   * The maximum number of commands that the controller may launch at one time from a medium
+   * priority queue
+   */
   medium_priority_weight?: number;
+  /**
+   * The maximum number of commands that the controller may launch at one time from a high priority
+   * queue
+   */
   high_priority_weight?: number;
+  /** How often the admin queue is polled for asynchronous events in microseconds */
   nvme_adminq_poll_period_us?: number;
+  /**
+   * How often I/O queues are polled for completions, in microseconds. Default: 0 (as fast as
+   * possible).
+   */
   nvme_ioq_poll_period_us?: number;
+  /** The number of requests allocated for each NVMe I/O queue. Default: 512. */
   io_queue_requests?: number;
+  /**
+   * Enable delaying NVMe command submission to allow batching of multiple commands. Default:
+   * `true`.
+   */
   delay_cmd_submit?: boolean;
+  /** The number of attempts per I/O in the transport layer before an I/O fails. */
   transport_retry_count?: number;
+  /**
+   * The number of attempts per I/O in the bdev layer before an I/O fails. -1 means infinite
+   * retries.
+   */
   bdev_retry_count?: number;
+  /**
+   * Time to wait ack until retransmission for RDMA or connection close for TCP. Range 0-31 where 0
+   * means use default.
+   */
   transport_ack_timeout?: number;
+  /**
+   * Time to wait until ctrlr is reconnected before deleting ctrlr.  -1 means infinite reconnects. 0
+   * means no reconnect.
+   */
   ctrlr_loss_timeout_sec?: number;
+  /** Time to delay a reconnect trial. 0 means no reconnect. */
   reconnect_delay_sec?: number;
+  /**
+   * Time to wait until ctrlr is reconnected before failing I/O to ctrlr. 0 means no such timeout.
+   */
   fast_io_fail_timeout_sec?: number;
+  /**
+   * Disable automatic failback. The RPC bdev_nvme_set_preferred_path can be used to do manual
+   * failback.
+   */
   disable_auto_failback?: boolean;
+  /** Enable generation of UUIDs for NVMe bdevs that do not provide this value themselves. */
   generate_uuids?: boolean;
+  /**
+   * IPv4 Type of Service value. Only applicable for RDMA transport. Default: 0 (no TOS is applied).
+   */
   transport_tos?: number;
+  /** Enable collecting NVMe error counts. */
   nvme_error_stat?: boolean;
+  /** Set the size of a shared rdma receive queue. Default: 0 (disabled). */
   rdma_srq_size?: number;
+  /** Enable collecting I/O stat of each nvme bdev io path. Default: `false`. */
   io_path_stat?: boolean;
+  /**
+   * Allow NVMe bdevs to advertise support for accel sequences if the controller also supports them.
+   * Default: `false`.
+   */
   allow_accel_sequence?: boolean;
+  /** Set the maximum size of a rdma completion queue. Default: 0 (unlimited) */
   rdma_max_cq_size?: number;
+  /** Time to wait for RDMA CM events. Default: 0 (0 means using default value of driver). */
   rdma_cm_event_timeout_ms?: number;
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** List of allowed DH-HMAC-CHAP digests. */
   dhchap_digests?: string[];
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** List of allowed DH-HMAC-CHAP DH groups. */
   dhchap_dhgroups?: string[];
+  /** Enable/disable scatter-gather UMR per IO in RDMA transport if supported by system */
   rdma_umr_per_io?: boolean;
+  /** Time to wait until TCP connection is done. Default: 0 (no timeout). */
   tcp_connect_timeout_ms?: number;
+  /**
+   * If true, pass flush to nvme devices when volatile write cache is present. Default : `false`.
+   */
   enable_flush?: boolean;
 }
 
 /** Parameters of the `bdev_nvme_set_preferred_path` RPC. */
 export interface BdevNvmeSetPreferredPathParams {
+  /** Name of the NVMe bdev */
   name: string;
+  /** NVMe-oF controller ID */
   cntlid: number;
 }
 
 /** Parameters of the `bdev_nvme_start_discovery` RPC. */
 export interface BdevNvmeStartDiscoveryParams {
+  /** Prefix for NVMe controllers */
   name: string;
+  /** NVMe-oF target trtype: rdma or tcp */
   trtype: string;
+  /** NVMe-oF target address: ip */
   traddr: string;
+  /** NVMe-oF target adrfam: ipv4, ipv6 */
   adrfam?: string;
+  /** NVMe-oF target trsvcid: port number */
   trsvcid?: string;
+  /** NVMe-oF target hostnqn */
   hostnqn?: string;
+  /** Wait to complete until all discovered NVM subsystems are attached */
   wait_for_attach?: boolean;
+  /** Time to wait until the discovery and all discovered NVM subsystems are attached */
   attach_timeout_ms?: number;
+  /**
+   * Time to wait until ctrlr is reconnected before deleting ctrlr.  -1 means infinite reconnects. 0
+   * means no reconnect.
+   */
   ctrlr_loss_timeout_sec?: number;
+  /** Time to delay a reconnect trial. 0 means no reconnect. */
   reconnect_delay_sec?: number;
+  /**
+   * Time to wait until ctrlr is reconnected before failing I/O to ctrlr. 0 means no such timeout.
+   */
   fast_io_fail_timeout_sec?: number;
 }
 
 /** Parameters of the `bdev_nvme_start_mdns_discovery` RPC. */
 export interface BdevNvmeStartMdnsDiscoveryParams {
+  /** Prefix for NVMe discovery services found */
   name: string;
+  /** Service to discover: e.g. _nvme-disc._tcp */
   svcname: string;
+  /** NVMe-oF hostnqn */
   hostnqn?: string;
 }
 
 /** Parameters of the `bdev_nvme_stop_discovery` RPC. */
 export interface BdevNvmeStopDiscoveryParams {
+  /** Name of service to stop */
   name: string;
 }
 
 /** Parameters of the `bdev_nvme_stop_mdns_discovery` RPC. */
 export interface BdevNvmeStopMdnsDiscoveryParams {
+  /** Name of mDNS discovery instance to stop */
   name: string;
 }
 
 /** Parameters of the `bdev_ocf_create` RPC. */
 export interface BdevOcfCreateParams {
+  /** Bdev name to use */
   name: string;
+  /** OCF cache mode: wb, wt, pt, wa, wi, wo */
   mode: string;
+  /** OCF cache line size in KiB: 4, 8, 16, 32, 64 */
   cache_line_size?: number;
+  /** Name of underlying cache bdev */
   cache_bdev_name: string;
+  /** Name of underlying core bdev */
   core_bdev_name: string;
 }
 
 /** Parameters of the `bdev_ocf_delete` RPC. */
 export interface BdevOcfDeleteParams {
+  /** Bdev name */
   name: string;
 }
 
 /** Parameters of the `bdev_ocf_flush_start` RPC. */
 export interface BdevOcfFlushStartParams {
+  /** Bdev name */
   name: string;
 }
 
 /** Parameters of the `bdev_ocf_flush_status` RPC. */
 export interface BdevOcfFlushStatusParams {
+  /** Bdev name */
   name: string;
 }
 
 /** Parameters of the `bdev_ocf_get_bdevs` RPC. */
 export interface BdevOcfGetBdevsParams {
+  /** Name of OCF vbdev or name of cache device or name of core device */
   name?: string;
 }
 
 /** Parameters of the `bdev_ocf_get_stats` RPC. */
 export interface BdevOcfGetStatsParams {
+  /** Block device name */
   name: string;
 }
 
 /** Parameters of the `bdev_ocf_reset_stats` RPC. */
 export interface BdevOcfResetStatsParams {
+  /** Block device name */
   name: string;
 }
 
 /** Parameters of the `bdev_ocf_set_cache_mode` RPC. */
 export interface BdevOcfSetCacheModeParams {
+  /** Bdev name */
   name: string;
+  /** OCF cache mode: wb, wt, pt, wa, wi, wo */
   mode: string;
 }
 
 /** Parameters of the `bdev_ocf_set_seqcutoff` RPC. */
 export interface BdevOcfSetSeqcutoffParams {
+  /** Bdev name */
   name: string;
+  /** Sequential cutoff policy: always, full, never */
   policy: string;
+  /** Activation threshold in KiB */
   threshold?: number;
+  /** Promotion request count */
   promotion_count?: number;
 }
 
 /** Parameters of the `bdev_opal_create` RPC. */
 export interface BdevOpalCreateParams {
+  /** name of nvme ctrlr that supports OPAL */
   nvme_ctrlr_name: string;
+  /** namespace ID */
   nsid: number;
+  /** OPAL locking range ID */
   locking_range_id: number;
+  /** locking range start LBA */
   range_start: number;
+  /** locking range length */
   range_length: number;
+  /** admin password of OPAL */
   password: string;
 }
 
 /** Parameters of the `bdev_opal_delete` RPC. */
 export interface BdevOpalDeleteParams {
+  /** name of OPAL vbdev */
   bdev_name: string;
+  /** admin password */
   password: string;
 }
 
 /** Parameters of the `bdev_opal_get_info` RPC. */
 export interface BdevOpalGetInfoParams {
+  /** name of OPAL vbdev */
   bdev_name: string;
+  /** admin password */
   password: string;
 }
 
 /** Parameters of the `bdev_opal_new_user` RPC. */
 export interface BdevOpalNewUserParams {
+  /** name of OPAL vbdev */
   bdev_name: string;
+  /** admin password */
   admin_password: string;
+  /** user ID */
   user_id: number;
+  /** user password */
   user_password: string;
 }
 
 /** Parameters of the `bdev_opal_set_lock_state` RPC. */
 export interface BdevOpalSetLockStateParams {
+  /** name of OPAL vbdev */
   bdev_name: string;
+  /** user ID */
   user_id: number;
+  /** user password */
   password: string;
+  /** lock state */
   lock_state: string;
 }
 
 /** Parameters of the `bdev_passthru_create` RPC. */
 export interface BdevPassthruCreateParams {
+  /** Bdev name */
   name: string;
+  /** Base bdev name */
   base_bdev_name: string;
+  /** UUID of new bdev */
   uuid?: string;
 }
 
 /** Parameters of the `bdev_passthru_delete` RPC. */
 export interface BdevPassthruDeleteParams {
+  /** Bdev name */
   name: string;
 }
 
 /** Parameters of the `bdev_raid_add_base_bdev` RPC. */
 export interface BdevRaidAddBaseBdevParams {
+  /** Raid bdev name */
   raid_bdev: string;
+  /** Base bdev name */
   base_bdev: string;
 }
 
 /** Parameters of the `bdev_raid_create` RPC. */
 export interface BdevRaidCreateParams {
+  /** RAID bdev name */
   name: string;
+  /** Strip size in KB */
   strip_size_kb?: number;
+  /** RAID level */
   raid_level: string;
-  base_bdevs: string;
+  /**
+   * Base bdevs name, whitespace separated list in quotes
+   *
+   * SPDK's decoder takes string[] (module/bdev/raid/bdev_raid_rpc.c decode_base_bdevs); the schema
+   * says "string".
+   */
+  base_bdevs: string[];
+  /** UUID for this RAID bdev */
   uuid?: string;
+  /**
+   * If set, information about raid bdev will be stored in superblock on each base bdev (default:
+   * `false`)
+   */
   superblock?: boolean;
 }
 
 /** Parameters of the `bdev_raid_delete` RPC. */
 export interface BdevRaidDeleteParams {
+  /** RAID bdev name */
   name: string;
 }
 
 /** Parameters of the `bdev_raid_get_bdevs` RPC. */
 export interface BdevRaidGetBdevsParams {
+  /** all or online or configuring or offline */
   category: string;
 }
 
 /** Parameters of the `bdev_raid_remove_base_bdev` RPC. */
 export interface BdevRaidRemoveBaseBdevParams {
+  /** Base bdev name in RAID */
   name: string;
 }
 
 /** Parameters of the `bdev_raid_set_options` RPC. */
 export interface BdevRaidSetOptionsParams {
+  /** Background process (e.g. rebuild) window size in KiB */
   process_window_size_kb?: number;
+  /** Background process (e.g. rebuild) maximum bandwidth in MiB/Sec */
   process_max_bandwidth_mb_sec?: number;
 }
 
 /** Parameters of the `bdev_rbd_create` RPC. */
 export interface BdevRbdCreateParams {
+  /** Bdev name */
   name?: string;
+  /** Ceph ID (i.e. admin, not client.admin) */
   user_id?: string;
+  /** Pool name */
   pool_name: string;
+  /** Image name */
   rbd_name: string;
+  /** Block size */
   block_size: number;
-  config?: string;
+  /**
+   * Explicit librados configuration
+   *
+   * SPDK's decoder takes null | object (module/bdev/rbd/bdev_rbd_rpc.c bdev_rbd_decode_config); the
+   * schema says "string".
+   */
+  config?: Record<string, unknown> | null;
+  /** Rados cluster object name created in this module. */
   cluster_name?: string;
+  /** UUID of new bdev */
   uuid?: string;
+  /** set rbd bdev as read-only */
   read_only?: boolean;
 }
 
 /** Parameters of the `bdev_rbd_delete` RPC. */
 export interface BdevRbdDeleteParams {
+  /** Bdev name */
   name: string;
 }
 
 /** Parameters of the `bdev_rbd_get_clusters_info` RPC. */
 export interface BdevRbdGetClustersInfoParams {
+  /** Rados cluster object name */
   name?: string;
 }
 
 /** Parameters of the `bdev_rbd_register_cluster` RPC. */
 export interface BdevRbdRegisterClusterParams {
-  name: string;
+  /**
+   * Registered Rados cluster object name
+   *
+   * Optional for SPDK's decoder; the schema marks it required.
+   */
+  name?: string;
+  /** Ceph ID (i.e. admin, not client.admin) */
   user_id?: string;
-  config_param?: string;
+  /**
+   * Explicit librados configuration
+   *
+   * SPDK's decoder takes null | object (module/bdev/rbd/bdev_rbd_rpc.c bdev_rbd_decode_config); the
+   * schema says "string".
+   */
+  config_param?: Record<string, unknown> | null;
+  /** File path of librados configuration file */
   config_file?: string;
+  /** File path of librados key file */
   key_file?: string;
+  /** Core mask for librados IO context threads */
   core_mask?: string;
 }
 
 /** Parameters of the `bdev_rbd_resize` RPC. */
 export interface BdevRbdResizeParams {
+  /** Bdev name */
   name: string;
+  /** New bdev size for resize operation in MiB */
   new_size: number;
 }
 
 /** Parameters of the `bdev_rbd_unregister_cluster` RPC. */
 export interface BdevRbdUnregisterClusterParams {
+  /** Rados cluster object name */
   name: string;
 }
 
 /** Parameters of the `bdev_reset_iostat` RPC. */
 export interface BdevResetIostatParams {
+  /** Block device name */
   name?: string;
+  /** Mode to reset I/O statistics: all, maxmin, error, none (default: all) */
   mode?: string;
 }
 
 /** Parameters of the `bdev_set_options` RPC. */
 export interface BdevSetOptionsParams {
+  /** Number of spdk_bdev_io structures in shared buffer pool */
   bdev_io_pool_size?: number;
+  /** Maximum number of spdk_bdev_io structures cached per thread */
   bdev_io_cache_size?: number;
+  /** If set to false, the bdev layer will not examine every disks automatically */
   bdev_auto_examine?: boolean;
+  /** Size of the small iobuf per thread cache */
   iobuf_small_cache_size?: number;
+  /** Size of the large iobuf per thread cache */
   iobuf_large_cache_size?: number;
 }
 
 /** Parameters of the `bdev_set_qd_sampling_period` RPC. */
 export interface BdevSetQdSamplingPeriodParams {
+  /** Block device name */
   name: string;
+  /** period (in microseconds).If set to 0, polling will be disabled. */
   period: number;
 }
 
 /** Parameters of the `bdev_set_qos_limit` RPC. */
 export interface BdevSetQosLimitParams {
+  /** Block device name */
   name: string;
+  /** Number of R/W I/Os per second to allow. 0 means unlimited. */
   rw_ios_per_sec?: number;
+  /** Number of R/W megabytes per second to allow. 0 means unlimited. */
   rw_mbytes_per_sec?: number;
+  /** Number of Read megabytes per second to allow. 0 means unlimited. */
   r_mbytes_per_sec?: number;
+  /** Number of Write megabytes per second to allow. 0 means unlimited. */
   w_mbytes_per_sec?: number;
 }
 
 /** Parameters of the `bdev_split_create` RPC. */
 export interface BdevSplitCreateParams {
+  /** base bdev name */
   base_bdev: string;
+  /** number of splits */
   split_count: number;
+  /** size in MB to restrict the size */
   split_size_mb?: number;
 }
 
 /** Parameters of the `bdev_split_delete` RPC. */
 export interface BdevSplitDeleteParams {
+  /** base bdev name */
   base_bdev: string;
 }
 
 /** Parameters of the `bdev_uring_create` RPC. */
 export interface BdevUringCreateParams {
+  /** path to device or file (ex: /dev/nvme0n1) */
   filename: string;
+  /** name of bdev */
   name: string;
+  /** block size of device (If omitted, get the block size from the file) */
   block_size?: number;
+  /** UUID of new bdev */
   uuid?: string;
 }
 
 /** Parameters of the `bdev_uring_delete` RPC. */
 export interface BdevUringDeleteParams {
+  /** name of uring bdev to delete */
   name: string;
 }
 
 /** Parameters of the `bdev_uring_rescan` RPC. */
 export interface BdevUringRescanParams {
+  /** name of uring bdev to rescan */
   name: string;
 }
 
 /** Parameters of the `bdev_virtio_attach_controller` RPC. */
 export interface BdevVirtioAttachControllerParams {
+  /** Virtio SCSI base bdev name or Virtio Blk bdev name */
   name: string;
+  /** Virtio target trtype: pci or user */
   trtype: string;
+  /** target address: BDF or UNIX socket file path */
   traddr: string;
+  /** Virtio device type: blk or scsi */
   dev_type: string;
+  /** Number of queues this controller will utilize (default: 1) */
   vq_count?: number;
+  /** Size of each queue. Must be power of 2. (default: 512) */
   vq_size?: number;
 }
 
 /** Parameters of the `bdev_virtio_blk_set_hotplug` RPC. */
 export interface BdevVirtioBlkSetHotplugParams {
+  /** Enable or disable the virtio blk hotplug monitor */
   enable: boolean;
+  /** The period time of the monitor */
   period_us?: number;
 }
 
 /** Parameters of the `bdev_virtio_detach_controller` RPC. */
 export interface BdevVirtioDetachControllerParams {
+  /** Virtio name */
   name: string;
 }
 
 /** Parameters of the `bdev_xnvme_create` RPC. */
 export interface BdevXnvmeCreateParams {
+  /** name of xNVMe bdev to create */
   name: string;
+  /** path to device or file (ex: /dev/nvme0n1) */
   filename: string;
+  /** IO mechanism to use (ex: libaio, io_uring, io_uring_cmd, etc.) */
   io_mechanism: string;
+  /** Whether or not to conserve CPU when polling (default: false) */
   conserve_cpu?: boolean;
 }
 
 /** Parameters of the `bdev_xnvme_delete` RPC. */
 export interface BdevXnvmeDeleteParams {
+  /** name of xnvme bdev to delete */
   name: string;
 }
 
 /** Parameters of the `bdev_zone_block_create` RPC. */
 export interface BdevZoneBlockCreateParams {
+  /** Name of the Zone device */
   name: string;
+  /** Name of the Base bdev */
   base_bdev: string;
+  /** Zone capacity in blocks */
   zone_capacity: number;
+  /** Number of zones required to reach optimal write speed */
   optimal_open_zones: number;
 }
 
 /** Parameters of the `bdev_zone_block_delete` RPC. */
 export interface BdevZoneBlockDeleteParams {
+  /** Name of the Zone device */
   name: string;
 }
 
 /** Parameters of the `compressdev_scan_accel_module` RPC. */
 export interface CompressdevScanAccelModuleParams {
+  /** pmd selection */
   pmd: number;
 }
 
 /** Parameters of the `dpdk_cryptodev_set_driver` RPC. */
 export interface DpdkCryptodevSetDriverParams {
+  /** The driver, can be one of crypto_aesni_mb, crypto_qat or mlx5_pci */
   driver_name: string;
 }
 
 /** Parameters of the `dsa_scan_accel_module` RPC. */
 export interface DsaScanAccelModuleParams {
+  /** If set, will use kernel idxd driver. */
   config_kernel_mode?: boolean;
 }
 
 /** Parameters of the `framework_get_config` RPC. */
 export interface FrameworkGetConfigParams {
+  /** SPDK subsystem name */
   name: string;
 }
 
 /** Parameters of the `framework_monitor_context_switch` RPC. */
 export interface FrameworkMonitorContextSwitchParams {
-  enabled?: boolean;
+  /**
+   * Enable (`true`) or disable (`false`) monitoring (omit this parameter to query the current
+   * state)
+   *
+   * Required by SPDK's decoder; the schema marks it optional.
+   */
+  enabled: boolean;
 }
 
 /** Parameters of the `framework_set_scheduler` RPC. */
 export interface FrameworkSetSchedulerParams {
+  /** Name of a scheduler */
   name: string;
+  /** Scheduler period */
   period?: number;
+  /**
+   * Thread load limit in % (dynamic only)
+   *
+   * Read by module/scheduler/dynamic/scheduler_dynamic.c set_opts (sched_decoders), when it
+   * applies.
+   */
   load_limit?: number;
+  /**
+   * Load limit on the core to be considered full (dynamic only)
+   *
+   * Read by module/scheduler/dynamic/scheduler_dynamic.c set_opts (sched_decoders), when it
+   * applies.
+   */
   core_limit?: number;
+  /**
+   * Indicates at what load on core scheduler should move threads to a different core (dynamic only)
+   *
+   * Read by module/scheduler/dynamic/scheduler_dynamic.c set_opts (sched_decoders), when it
+   * applies.
+   */
   core_busy?: number;
-  /** Type from SPDK's C code; the schema says "array". */
+  /**
+   * Comma-separated list of thread:core mappings. Reserved for static scheduler
+   *
+   * SPDK's decoder takes string (spdk_json_decode_string); the schema says "array".
+   *
+   * Read by lib/event/scheduler_static.c set_opts_static (static_sched_decoders), when it applies.
+   */
   mappings?: string;
 }
 
 /** Parameters of the `fsdev_aio_create` RPC. */
 export interface FsdevAioCreateParams {
+  /** Name of the AIO fsdev to create. */
   name: string;
+  /** Path on the system directory to be exposed as an SPDK filesystem */
   root_path: string;
+  /** true to enable the extended attributes, false otherwise */
   enable_xattr?: boolean;
+  /** true to enable the writeback cache, false otherwise */
   enable_writeback_cache?: boolean;
+  /** Max write size in bytes */
   max_write?: number;
+  /**
+   * Skip processing read and write requests and complete them successfully immediately. This is
+   * useful for benchmarking.
+   */
   skip_rw?: boolean;
 }
 
 /** Parameters of the `fsdev_aio_delete` RPC. */
 export interface FsdevAioDeleteParams {
+  /** Name of the AIO fsdev to delete. */
   name: string;
 }
 
 /** Parameters of the `fsdev_set_opts` RPC. */
 export interface FsdevSetOptsParams {
+  /** Size of fsdev IO objects pool. */
   fsdev_io_pool_size: number;
+  /** Size of fsdev IO objects cache per thread. */
   fsdev_io_cache_size: number;
 }
 
 /** Parameters of the `iobuf_set_options` RPC. */
 export interface IobufSetOptionsParams {
+  /** Number of small buffers in the global pool */
   small_pool_count?: number;
+  /** Number of large buffers in the global pool */
   large_pool_count?: number;
+  /** Size of a small buffer */
   small_bufsize?: number;
+  /** Size of a small buffer */
   large_bufsize?: number;
+  /**
+   * Enable per-NUMA node buffer pools. Each node will allocate a full pool based on
+   * small_pool_count and large_pool_count.
+   */
   enable_numa?: boolean;
 }
 
 /** Parameters of the `iscsi_auth_group_add_secret` RPC. */
 export interface IscsiAuthGroupAddSecretParams {
+  /** Authentication group tag (unique, integer > 0) */
   tag: number;
+  /** Unidirectional CHAP name */
   user: string;
+  /** Unidirectional CHAP secret */
   secret: string;
+  /** Bidirectional CHAP name */
   muser?: string;
+  /** Bidirectional CHAP secret */
   msecret?: string;
 }
 
 /** Parameters of the `iscsi_auth_group_remove_secret` RPC. */
 export interface IscsiAuthGroupRemoveSecretParams {
+  /** Authentication group tag (unique, integer > 0) */
   tag: number;
+  /** Unidirectional CHAP name */
   user: string;
 }
 
 /** Parameters of the `iscsi_create_auth_group` RPC. */
 export interface IscsiCreateAuthGroupParams {
+  /** Authentication group tag (unique, integer > 0) */
   tag: number;
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** Array of `iscsi_create_auth_group_secret` objects */
   secrets?: IscsiAuthSecret[];
 }
 
 /** Parameters of the `iscsi_create_initiator_group` RPC. */
 export interface IscsiCreateInitiatorGroupParams {
+  /** Initiator group tag (unique, integer > 0) */
   tag: number;
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** Not empty array of initiator hostnames or IP addresses */
   initiators: string[];
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** Not empty array of initiator netmasks */
   netmasks: string[];
 }
 
 /** Parameters of the `iscsi_create_portal_group` RPC. */
 export interface IscsiCreatePortalGroupParams {
+  /** Portal group tag */
   tag: number;
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** Not empty array of portals */
   portals: IscsiPortal[];
+  /**
+   * When true, portals in this group are not returned by a discovery session. Used for login
+   * redirection. (default: `false`)
+   */
   private?: boolean;
+  /** When true, do not listen on portals until it is started explicitly. (default: `false`) */
   wait?: boolean;
 }
 
 /** Parameters of the `iscsi_create_target_node` RPC. */
 export interface IscsiCreateTargetNodeParams {
+  /** Target node name (ASCII) */
   name: string;
+  /** Target node alias name (ASCII) */
   alias_name: string;
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** Array of (Portal_Group_Tag:Initiator_Group_Tag) mappings */
   pg_ig_maps: IscsiPgIgMap[];
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** Array of Bdev names to LUN ID mappings */
   luns: IscsiLun[];
+  /** Target queue depth */
   queue_depth: number;
+  /** CHAP authentication should be disabled for this target */
   disable_chap?: boolean;
+  /** CHAP authentication should be required for this target */
   require_chap?: boolean;
+  /** CHAP authentication should be bidirectional (`true`) or unidirectional (`false`) */
   mutual_chap?: boolean;
+  /** Authentication group ID for this target node */
   chap_group?: number;
+  /** Header Digest should be required for this target node */
   header_digest?: boolean;
+  /** Data Digest should be required for this target node */
   data_digest?: boolean;
 }
 
 /** Parameters of the `iscsi_delete_auth_group` RPC. */
 export interface IscsiDeleteAuthGroupParams {
+  /** Authentication group tag (unique, integer > 0) */
   tag: number;
 }
 
 /** Parameters of the `iscsi_delete_initiator_group` RPC. */
 export interface IscsiDeleteInitiatorGroupParams {
+  /** Initiator group tag (unique, integer > 0) */
   tag: number;
 }
 
 /** Parameters of the `iscsi_delete_portal_group` RPC. */
 export interface IscsiDeletePortalGroupParams {
+  /** Existing portal group tag */
   tag: number;
 }
 
 /** Parameters of the `iscsi_delete_target_node` RPC. */
 export interface IscsiDeleteTargetNodeParams {
+  /** Target node name (ASCII) */
   name: string;
 }
 
 /** Parameters of the `iscsi_enable_histogram` RPC. */
 export interface IscsiEnableHistogramParams {
+  /** Iscsi target node name */
   name: string;
+  /** Enable or disable histogram on specified target node */
   enable: boolean;
 }
 
 /** Parameters of the `iscsi_get_histogram` RPC. */
 export interface IscsiGetHistogramParams {
+  /** Iscsi target node name */
   name: string;
 }
 
 /** Parameters of the `iscsi_initiator_group_add_initiators` RPC. */
 export interface IscsiInitiatorGroupAddInitiatorsParams {
+  /** Existing initiator group tag. */
   tag: number;
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** Array of initiator hostnames or IP addresses */
   initiators?: string[];
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** Array of initiator netmasks */
   netmasks?: string[];
 }
 
 /** Parameters of the `iscsi_initiator_group_remove_initiators` RPC. */
 export interface IscsiInitiatorGroupRemoveInitiatorsParams {
+  /** Existing initiator group tag. */
   tag: number;
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** Array of initiator hostnames or IP addresses */
   initiators?: string[];
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** Array of initiator netmasks */
   netmasks?: string[];
 }
 
 /** Parameters of the `iscsi_portal_group_set_auth` RPC. */
 export interface IscsiPortalGroupSetAuthParams {
+  /** Portal group tag (unique, integer > 0) */
   tag: number;
+  /** CHAP for discovery session should be disabled (default: `false`) */
   disable_chap?: boolean;
+  /** CHAP for discovery session should be required (default: `false`) */
   require_chap?: boolean;
+  /**
+   * CHAP for discovery session should be unidirectional (`false`) or bidirectional (`true`)
+   * (default: `false`)
+   */
   mutual_chap?: boolean;
+  /** CHAP group ID for discovery session (default: 0) */
   chap_group?: number;
 }
 
 /** Parameters of the `iscsi_set_discovery_auth` RPC. */
 export interface IscsiSetDiscoveryAuthParams {
+  /** CHAP for discovery session should be disabled (default: `false`) */
   disable_chap?: boolean;
+  /** CHAP for discovery session should be required (default: `false`) */
   require_chap?: boolean;
+  /**
+   * CHAP for discovery session should be unidirectional (`false`) or bidirectional (`true`)
+   * (default: `false`)
+   */
   mutual_chap?: boolean;
+  /** CHAP group ID for discovery session (default: 0) */
   chap_group?: number;
 }
 
 /** Parameters of the `iscsi_set_options` RPC. */
 export interface IscsiSetOptionsParams {
+  /** Path to CHAP shared secret file (default: "") */
   auth_file?: string;
+  /** Prefix of the name of iSCSI target node (default: "iqn.2016-06.io.spdk") */
   node_base?: string;
+  /** Timeout in seconds to nop-in request to the initiator (default: 60) */
   nop_timeout?: number;
+  /** Time interval in secs between nop-in requests by the target (default: 30) */
   nop_in_interval?: number;
+  /** CHAP for discovery session should be disabled (default: `false`) */
   disable_chap?: boolean;
+  /** CHAP for discovery session should be required (default: `false`) */
   require_chap?: boolean;
+  /**
+   * CHAP for discovery session should be unidirectional (`false`) or bidirectional (`true`)
+   * (default: `false`)
+   */
   mutual_chap?: boolean;
+  /** CHAP group ID for discovery session (default: 0) */
   chap_group?: number;
+  /** Maximum number of sessions in the host (default: 128) */
   max_sessions?: number;
+  /** Maximum number of outstanding I/Os per queue (default: 64) */
   max_queue_depth?: number;
+  /** Session specific parameter, MaxConnections (default: 2) */
   max_connections_per_session?: number;
+  /** Session specific parameter, DefaultTime2Wait (default: 2) */
   default_time2wait?: number;
+  /** Session specific parameter, DefaultTime2Retain (default: 20) */
   default_time2retain?: number;
+  /** Session specific parameter, FirstBurstLength (default: 8192) */
   first_burst_length?: number;
+  /** Session specific parameter, ImmediateData (default: `true`) */
   immediate_data?: boolean;
+  /** Session specific parameter, ErrorRecoveryLevel (default: 0) */
   error_recovery_level?: number;
+  /** Allow duplicated initiator session ID (default: `false`) */
   allow_duplicated_isid?: boolean;
+  /** Max number of outstanding split read I/Os per connection (default: 64) */
   max_large_datain_per_connection?: number;
+  /** Max number of outstanding R2Ts per connection (default: 4) */
   max_r2t_per_connection?: number;
+  /**
+   * Number of PDUs in the pool (default: approximately 2 * max_sessions * (max_queue_depth +
+   * max_connections_per_session))
+   */
   pdu_pool_size?: number;
+  /** Number of immediate data buffers in the pool (default: 128 * max_sessions) */
   immediate_data_pool_size?: number;
+  /** Number of data out buffers in the pool (default: 16 * max_sessions) */
   data_out_pool_size?: number;
 }
 
 /** Parameters of the `iscsi_start_portal_group` RPC. */
 export interface IscsiStartPortalGroupParams {
+  /** Existing portal group tag */
   tag: number;
 }
 
 /** Parameters of the `iscsi_target_node_add_lun` RPC. */
 export interface IscsiTargetNodeAddLunParams {
+  /** Target node name (ASCII) */
   name: string;
+  /** bdev name to be added as a LUN */
   bdev_name: string;
+  /** LUN ID (default: first free ID) */
   lun_id?: number;
 }
 
 /** Parameters of the `iscsi_target_node_add_pg_ig_maps` RPC. */
 export interface IscsiTargetNodeAddPgIgMapsParams {
+  /** Target node name (ASCII) */
   name: string;
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** Not empty array of initiator to portal group mappings objects */
   pg_ig_maps: IscsiPgIgMap[];
 }
 
 /** Parameters of the `iscsi_target_node_remove_pg_ig_maps` RPC. */
 export interface IscsiTargetNodeRemovePgIgMapsParams {
+  /** Target node name (ASCII) */
   name: string;
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** Not empty array of Portal to Initiator group mappings objects */
   pg_ig_maps: IscsiPgIgMap[];
 }
 
 /** Parameters of the `iscsi_target_node_request_logout` RPC. */
 export interface IscsiTargetNodeRequestLogoutParams {
+  /** Target node name (ASCII) */
   name: string;
+  /** Existing portal group tag */
   pg_tag?: number;
 }
 
 /** Parameters of the `iscsi_target_node_set_auth` RPC. */
 export interface IscsiTargetNodeSetAuthParams {
+  /** Target node name (ASCII) */
   name: string;
+  /** CHAP authentication should be disabled for this target */
   disable_chap?: boolean;
+  /** CHAP authentication should be required for this target */
   require_chap?: boolean;
+  /** CHAP authentication should be bidirectional (`true`) or unidirectional (`false`) */
   mutual_chap?: boolean;
+  /** Authentication group ID for this target node */
   chap_group?: number;
 }
 
 /** Parameters of the `iscsi_target_node_set_redirect` RPC. */
 export interface IscsiTargetNodeSetRedirectParams {
+  /** Target node name (ASCII) */
   name: string;
+  /** Existing portal group tag */
   pg_tag: number;
+  /** Numeric IP address to which the target node is redirected */
   redirect_host?: string;
+  /** Numeric TCP port to which the target node is redirected */
   redirect_port?: string;
 }
 
 /** Parameters of the `keyring_file_add_key` RPC. */
 export interface KeyringFileAddKeyParams {
+  /** Name of the key to add. */
   name: string;
+  /** Path to a file containing the key. */
   path: string;
 }
 
 /** Parameters of the `keyring_file_remove_key` RPC. */
 export interface KeyringFileRemoveKeyParams {
+  /** Name of the key to remove. */
   name: string;
 }
 
 /** Parameters of the `keyring_linux_set_options` RPC. */
 export interface KeyringLinuxSetOptionsParams {
+  /** Enable the module. */
   enable?: boolean;
 }
 
 /** Parameters of the `log_clear_flag` RPC. */
 export interface LogClearFlagParams {
+  /** A log flag, or 'all' */
   flag: string;
 }
 
 /** Parameters of the `log_enable_timestamps` RPC. */
 export interface LogEnableTimestampsParams {
+  /** on or off */
   enabled: boolean;
 }
 
 /** Parameters of the `log_set_flag` RPC. */
 export interface LogSetFlagParams {
+  /** A log flag, or 'all' */
   flag: string;
 }
 
 /** Parameters of the `log_set_level` RPC. */
 export interface LogSetLevelParams {
+  /** ERROR, WARNING, NOTICE, INFO, DEBUG */
   level: string;
 }
 
 /** Parameters of the `log_set_print_level` RPC. */
 export interface LogSetPrintLevelParams {
+  /** ERROR, WARNING, NOTICE, INFO, DEBUG */
   level: string;
 }
 
 /** Parameters of the `mlx5_scan_accel_module` RPC. */
 export interface Mlx5ScanAccelModuleParams {
+  /** qpair size */
   qp_size?: number;
+  /** Size of the shared requests pool */
   num_requests?: number;
+  /** Comma separated list of allowed device names, e.g. mlx5_0,mlx5_1 */
   allowed_devs?: string;
+  /** Number of data blocks to be processed in 1 crypto UMR. [0-65535], 0 means no limit */
   crypto_split_blocks?: number;
+  /**
+   * Enable mlx5 platform driver. Note: the driver supports reduced scope of operations, enable with
+   * care
+   */
   enable_driver?: boolean;
 }
 
 /** Parameters of the `nbd_get_disks` RPC. */
 export interface NbdGetDisksParams {
+  /** NBD device name to display */
   nbd_device?: string;
 }
 
 /** Parameters of the `nbd_start_disk` RPC. */
 export interface NbdStartDiskParams {
+  /** Bdev name to export */
   bdev_name: string;
+  /** NBD device name to assign */
   nbd_device?: string;
 }
 
 /** Parameters of the `nbd_stop_disk` RPC. */
 export interface NbdStopDiskParams {
+  /** NBD device name to stop */
   nbd_device: string;
 }
 
 /** Parameters of the `notify_get_notifications` RPC. */
 export interface NotifyGetNotificationsParams {
+  /** First Event ID to fetch (default: first available). */
   id?: number;
+  /** Maximum number of event to return (default: no limit). */
   max?: number;
 }
 
 /** Parameters of the `nvmf_create_subsystem` RPC. */
 export interface NvmfCreateSubsystemParams {
+  /** Subsystem NQN. */
   nqn: string;
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
+  /** Serial number of virtual controller. */
   serial_number?: string;
+  /** Model number of virtual controller. */
   model_number?: string;
+  /**
+   * Maximum number of namespaces that can be attached to the subsystem. Default: 32 (also used if
+   * user specifies 0)
+   */
   max_namespaces?: number;
+  /** Allow any host (`true`) or enforce allowed host list (`false`). Default: `false` */
   allow_any_host?: boolean;
+  /** Enable ANA reporting feature. Default: `false` */
   ana_reporting?: boolean;
+  /** Minimum controller ID. Default: 1 */
   min_cntlid?: number;
+  /** Maximum controller ID. Default: 0xffef */
   max_cntlid?: number;
+  /** Maximum discard size (Kib). Default: 0 */
   max_discard_size_kib?: number;
+  /** Maximum write_zeroes size (Kib). Default: 0 */
   max_write_zeroes_size_kib?: number;
+  /**
+   * Use NVMe passthrough for I/O commands and namespace-directed admin commands. Default: `false`
+   */
   passthrough?: boolean;
+  /** Enable NSSR (NVMe subsystem reset). Default: `false` */
   enable_nssr?: boolean;
 }
 
 /** Parameters of the `nvmf_create_transport` RPC. */
 export interface NvmfCreateTransportParams {
+  /** Transport type (ex. RDMA) */
   trtype: string;
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
+  /** Max number of outstanding I/O per queue */
   max_queue_depth?: number;
+  /** Max number of IO qpairs per controller */
   max_io_qpairs_per_ctrlr?: number;
+  /** Max number of in-capsule data size */
   in_capsule_data_size?: number;
+  /** Max I/O size (bytes) */
   max_io_size?: number;
+  /** I/O unit size (bytes) */
   io_unit_size?: number;
+  /** Max number of admin cmds per AQ */
   max_aq_depth?: number;
+  /** The number of pooled data buffers available to the transport */
   num_shared_buffers?: number;
+  /** The number of shared buffers to reserve for each poll group */
   buf_cache_size?: number;
+  /** Use zero-copy operations if the underlying bdev supports them */
   zcopy?: boolean;
+  /**
+   * The number of CQ entries. Only used when no_srq=true (RDMA only)
+   *
+   * Read by lib/nvmf/rdma.c nvmf_rdma_create (rdma_transport_opts_decoder), when it applies.
+   */
   num_cqe?: number;
+  /**
+   * The number of elements in a per-thread shared receive queue (RDMA only)
+   *
+   * Read by lib/nvmf/rdma.c nvmf_rdma_create (rdma_transport_opts_decoder), when it applies.
+   */
   max_srq_depth?: number;
+  /**
+   * Disable shared receive queue even for devices that support it. (RDMA only)
+   *
+   * Read by lib/nvmf/rdma.c nvmf_rdma_create (rdma_transport_opts_decoder), when it applies.
+   */
   no_srq?: boolean;
+  /**
+   * Disable C2H success optimization (TCP only)
+   *
+   * Read by lib/nvmf/tcp.c nvmf_tcp_create (tcp_transport_opts_decoder), when it applies.
+   */
   c2h_success?: boolean;
+  /** Enable DIF insert for write I/O and DIF strip for read I/O DIF */
   dif_insert_or_strip?: boolean;
+  /**
+   * The socket priority of the connection owned by this transport (TCP only)
+   *
+   * Read by lib/nvmf/tcp.c nvmf_tcp_create (tcp_transport_opts_decoder), when it applies.
+   */
   sock_priority?: number;
+  /**
+   * The number of pending connections allowed in backlog before failing new connection attempts
+   * (RDMA only)
+   *
+   * Read by lib/nvmf/rdma.c nvmf_rdma_create (rdma_transport_opts_decoder), when it applies.
+   */
   acceptor_backlog?: number;
+  /** Abort execution timeout value, in seconds */
   abort_timeout_sec?: number;
+  /**
+   * Disable work requests batching (RDMA only)
+   *
+   * Read by lib/nvmf/rdma.c nvmf_rdma_create (rdma_transport_opts_decoder), when it applies.
+   */
   no_wr_batching?: boolean;
+  /**
+   * The number of control messages per poll group (TCP only)
+   *
+   * Read by lib/nvmf/tcp.c nvmf_tcp_create (tcp_transport_opts_decoder), when it applies.
+   */
   control_msg_num?: number;
+  /**
+   * disable client mmap() of BAR0 (VFIO-USER only)
+   *
+   * Read by lib/nvmf/vfio_user.c nvmf_vfio_user_create (vfio_user_transport_opts_decoder), when it
+   * applies.
+   */
   disable_mappable_bar0?: boolean;
+  /**
+   * Disable adaptive interrupt feature (VFIO-USER only)
+   *
+   * Read by lib/nvmf/vfio_user.c nvmf_vfio_user_create (vfio_user_transport_opts_decoder), when it
+   * applies.
+   */
   disable_adaptive_irq?: boolean;
+  /**
+   * disable shadow doorbell support (VFIO-USER only)
+   *
+   * Read by lib/nvmf/vfio_user.c nvmf_vfio_user_create (vfio_user_transport_opts_decoder), when it
+   * applies.
+   */
   disable_shadow_doorbells?: boolean;
+  /** Polling interval of the acceptor for incoming connections (microseconds) */
   acceptor_poll_rate?: number;
+  /** ACK timeout in milliseconds */
   ack_timeout?: number;
+  /** RDMA data WR pool size (RDMA only) */
   data_wr_pool_size?: number;
+  /** Disallow command passthru. */
   disable_command_passthru?: boolean;
+  /** The granularity of the KATO (Keep Alive Timeout) in 100 millisecond units */
   kas?: number;
+  /** The minimum Keep Alive Timeout value in milliseconds */
   min_kato?: number;
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** List of ONCS features to mask (disable) */
   masked_oncs?: string[];
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** List of FUSES features to mask (disable) */
   masked_fuses?: string[];
+  /**
+   * Not in the schema; read by lib/nvmf/vfio_user.c nvmf_vfio_user_create
+   * (vfio_user_transport_opts_decoder), when it applies.
+   */
+  disable_compare?: boolean;
+  /**
+   * Not in the schema; read by lib/nvmf/vfio_user.c nvmf_vfio_user_create
+   * (vfio_user_transport_opts_decoder), when it applies.
+   */
+  enable_intr_mode_sq_spreading?: boolean;
 }
 
 /** Parameters of the `nvmf_delete_subsystem` RPC. */
 export interface NvmfDeleteSubsystemParams {
+  /** Subsystem NQN to delete. */
   nqn: string;
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
 }
 
 /** Parameters of the `nvmf_discovery_add_referral` RPC. */
 export interface NvmfDiscoveryAddReferralParams {
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
+  /** `nvmf_listen_address` object */
   address: NvmfListenAddress;
+  /** The connection to that discovery subsystem requires a secure channel */
   secure_channel?: boolean;
+  /** Subsystem NQN */
   subnqn?: string;
 }
 
 /** Parameters of the `nvmf_discovery_get_referrals` RPC. */
 export interface NvmfDiscoveryGetReferralsParams {
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
 }
 
 /** Parameters of the `nvmf_discovery_remove_referral` RPC. */
 export interface NvmfDiscoveryRemoveReferralParams {
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
+  /** `nvmf_listen_address` object */
   address: NvmfListenAddress;
+  /** Subsystem NQN */
   subnqn?: string;
 }
 
 /** Parameters of the `nvmf_get_stats` RPC. */
 export interface NvmfGetStatsParams {
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
 }
 
 /** Parameters of the `nvmf_get_subsystems` RPC. */
 export interface NvmfGetSubsystemsParams {
+  /** Subsystem NQN (optional) */
   nqn?: string;
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
 }
 
 /** Parameters of the `nvmf_get_transports` RPC. */
 export interface NvmfGetTransportsParams {
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
+  /** Transport type. */
   trtype?: string;
 }
 
 /** Parameters of the `nvmf_ns_add_host` RPC. */
 export interface NvmfNsAddHostParams {
+  /** Subsystem NQN */
   nqn: string;
+  /** Namespace ID */
   nsid: number;
+  /** Host NQN */
   host: string;
+  /** The name of the parent NVMe-oF target (optional) */
   tgt_name?: string;
 }
 
 /** Parameters of the `nvmf_ns_remove_host` RPC. */
 export interface NvmfNsRemoveHostParams {
+  /** Subsystem NQN */
   nqn: string;
+  /** Namespace ID */
   nsid: number;
+  /** Host NQN */
   host: string;
+  /** The name of the parent NVMe-oF target (optional) */
   tgt_name?: string;
 }
 
 /** Parameters of the `nvmf_publish_mdns_prr` RPC. */
 export interface NvmfPublishMdnsPrrParams {
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
 }
 
 /** Parameters of the `nvmf_set_config` RPC. */
 export interface NvmfSetConfigParams {
-  /** Type from SPDK's C code; the schema says "array". */
+  /**
+   * Admin command passthru configuration
+   *
+   * SPDK's decoder takes object (module/event/subsystems/nvmf/nvmf_rpc.c decode_admin_passthru);
+   * the schema says "array".
+   */
   admin_cmd_passthru?: NvmfAdminCmdPassthru;
+  /** Set cpumask for NVMf poll groups */
   poll_groups_mask?: string;
+  /**
+   * Set discovery filter, possible values are: `match_any` (default) or comma separated values:
+   * `transport`, `address`, `svcid`
+   */
   discovery_filter?: string;
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** List of allowed DH-HMAC-CHAP digests. */
   dhchap_digests?: string[];
-  /** Element type from SPDK's C code; the schema says only "array". */
+  /** List of allowed DH-HMAC-CHAP DH groups. */
   dhchap_dhgroups?: string[];
 }
 
 /** Parameters of the `nvmf_set_crdt` RPC. */
 export interface NvmfSetCrdtParams {
+  /** Command Retry Delay Time 1 */
   crdt1?: number;
+  /** Command Retry Delay Time 2 */
   crdt2?: number;
+  /** Command Retry Delay Time 3 */
   crdt3?: number;
 }
 
 /** Parameters of the `nvmf_set_max_subsystems` RPC. */
 export interface NvmfSetMaxSubsystemsParams {
-  max_subsystems: number;
+  /**
+   * Maximum number of NVMe-oF subsystems
+   *
+   * Optional for SPDK's decoder; the schema marks it required.
+   */
+  max_subsystems?: number;
 }
 
 /** Parameters of the `nvmf_stop_mdns_prr` RPC. */
 export interface NvmfStopMdnsPrrParams {
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
 }
 
 /** Parameters of the `nvmf_subsystem_add_host` RPC. */
 export interface NvmfSubsystemAddHostParams {
+  /** Subsystem NQN */
   nqn: string;
+  /** Host NQN to add to the list of allowed host NQNs */
   host: string;
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
+  /**
+   * Path to a file containing PSK for TLS connection
+   *
+   * Read by lib/nvmf/tcp.c nvmf_tcp_subsystem_add_host (tcp_subsystem_add_host_opts_decoder), when
+   * it applies.
+   */
   psk?: string;
+  /** DH-HMAC-CHAP key name (required if controller key is specified) */
   dhchap_key?: string;
+  /** DH-HMAC-CHAP controller key name. */
   dhchap_ctrlr_key?: string;
 }
 
 /** Parameters of the `nvmf_subsystem_add_listener` RPC. */
 export interface NvmfSubsystemAddListenerParams {
+  /** Subsystem NQN */
   nqn: string;
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
+  /** `nvmf_listen_address` object */
   listen_address: NvmfListenAddress;
+  /** Whether all connections immediately attempt to establish a secure channel */
   secure_channel?: boolean;
+  /** ANA state to set: optimized, non_optimized, or inaccessible */
   ana_state?: string;
+  /** The socket implementation to use for the listener */
   sock_impl?: string;
 }
 
 /** Parameters of the `nvmf_subsystem_add_ns` RPC. */
 export interface NvmfSubsystemAddNsParams {
+  /** Subsystem NQN */
   nqn: string;
+  /** `nvmf_namespace` object */
   namespace: NvmfNamespace;
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
 }
 
 /** Parameters of the `nvmf_subsystem_allow_any_host` RPC. */
 export interface NvmfSubsystemAllowAnyHostParams {
+  /** Subsystem NQN */
   nqn: string;
+  /** Allow any host (`true`) or enforce allowed host list (`false`). */
   allow_any_host: boolean;
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
 }
 
 /** Parameters of the `nvmf_subsystem_get_controllers` RPC. */
 export interface NvmfSubsystemGetControllersParams {
+  /** Subsystem NQN */
   nqn: string;
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
 }
 
 /** Parameters of the `nvmf_subsystem_get_listeners` RPC. */
 export interface NvmfSubsystemGetListenersParams {
+  /** Subsystem NQN */
   nqn: string;
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
 }
 
 /** Parameters of the `nvmf_subsystem_get_qpairs` RPC. */
 export interface NvmfSubsystemGetQpairsParams {
+  /** Subsystem NQN */
   nqn: string;
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
 }
 
 /** Parameters of the `nvmf_subsystem_listener_set_ana_state` RPC. */
 export interface NvmfSubsystemListenerSetAnaStateParams {
+  /** Subsystem NQN */
   nqn: string;
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
+  /** `nvmf_listen_address` object */
   listen_address: NvmfListenAddress;
+  /** ANA state to set ("optimized", "non_optimized", or "inaccessible") */
   ana_state: string;
+  /** ANA group ID */
   anagrpid?: number;
 }
 
 /** Parameters of the `nvmf_subsystem_remove_host` RPC. */
 export interface NvmfSubsystemRemoveHostParams {
+  /** Subsystem NQN */
   nqn: string;
+  /** Host NQN to remove from the list of allowed host NQNs */
   host: string;
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
 }
 
 /** Parameters of the `nvmf_subsystem_remove_listener` RPC. */
 export interface NvmfSubsystemRemoveListenerParams {
+  /** Subsystem NQN */
   nqn: string;
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
+  /** `nvmf_listen_address` object */
   listen_address: NvmfListenAddress;
 }
 
 /** Parameters of the `nvmf_subsystem_remove_ns` RPC. */
 export interface NvmfSubsystemRemoveNsParams {
+  /** Subsystem NQN */
   nqn: string;
+  /** Namespace ID */
   nsid: number;
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
 }
 
 /** Parameters of the `nvmf_subsystem_set_keys` RPC. */
 export interface NvmfSubsystemSetKeysParams {
+  /** Subsystem NQN */
   nqn: string;
+  /** Host NQN */
   host: string;
+  /** NVMe-oF target name */
   tgt_name?: string;
+  /** DH-HMAC-CHAP key name (required if controller key is specified) */
   dhchap_key?: string;
+  /** DH-HMAC-CHAP controller key name */
   dhchap_ctrlr_key?: string;
 }
 
 /** Parameters of the `nvmf_subsystem_set_ns_ana_group` RPC. */
 export interface NvmfSubsystemSetNsAnaGroupParams {
+  /** Subsystem NQN */
   nqn: string;
+  /** Namespace ID */
   nsid: number;
+  /** ANA group ID */
   anagrpid: number;
+  /** Parent NVMe-oF target name. */
   tgt_name?: string;
 }
 
 /** Parameters of the `rpc_get_methods` RPC. */
 export interface RpcGetMethodsParams {
+  /** Get an array of RPC methods only callable in the current state. */
   current?: boolean;
+  /** include RPC aliases */
   include_aliases?: boolean;
 }
 
 /** Parameters of the `scheduler_set_options` RPC. */
 export interface SchedulerSetOptionsParams {
+  /** Main core of scheduler. Idle threads move to the scheduling core. Can be set only once */
   scheduling_core?: number;
+  /** Select CPU cores to isolate from scheduling changes. Can be set only once */
   isolated_core_mask?: string;
 }
 
 /** Parameters of the `sock_impl_get_options` RPC. */
 export interface SockImplGetOptionsParams {
+  /** Name of socket implementation, e.g. posix */
   impl_name: string;
 }
 
 /** Parameters of the `sock_impl_set_options` RPC. */
 export interface SockImplSetOptionsParams {
+  /** Name of socket implementation, e.g. posix */
   impl_name: string;
+  /** Size of socket receive buffer in bytes */
   recv_buf_size?: number;
+  /** Size of socket send buffer in bytes */
   send_buf_size?: number;
+  /** Enable or disable receive pipe */
   enable_recv_pipe?: boolean;
+  /** Enable or disable quick ACK */
   enable_quickack?: boolean;
+  /** Enable or disable placement_id. 0:disable,1:incoming_napi,2:incoming_cpu */
   enable_placement_id?: number;
+  /** Enable or disable zero copy on send for server sockets */
   enable_zerocopy_send_server?: boolean;
+  /** Enable or disable zero copy on send for client sockets */
   enable_zerocopy_send_client?: boolean;
+  /**
+   * Set zerocopy_threshold in bytes. A consecutive sequence of requests' iovecs that fall below
+   * this threshold may be sent without zerocopy flag set
+   */
   zerocopy_threshold?: number;
+  /** TLS protocol version, e.g. 13 for v1.3 (only applies when impl_name == ssl) */
   tls_version?: number;
+  /** Enable or disable Kernel TLS (only applies when impl_name == ssl) */
   enable_ktls?: boolean;
 }
 
 /** Parameters of the `sock_set_default_impl` RPC. */
 export interface SockSetDefaultImplParams {
+  /** Name of socket implementation, e.g. posix */
   impl_name: string;
 }
 
 /** Parameters of the `spdk_kill_instance` RPC. */
 export interface SpdkKillInstanceParams {
+  /** Signal to send (SIGINT, SIGTERM, SIGQUIT, SIGHUP, or SIGKILL) */
   sig_name: string;
 }
 
 /** Parameters of the `thread_set_cpumask` RPC. */
 export interface ThreadSetCpumaskParams {
+  /** Thread ID */
   id: number;
+  /** Cpumask for this thread */
   cpumask: string;
 }
 
 /** Parameters of the `trace_clear_tpoint_mask` RPC. */
 export interface TraceClearTpointMaskParams {
+  /** bdev, nvmf_rdma, nvmf_tcp, scsi, iscsi_conn, ftl */
   name: string;
-  tpoint_mask: number;
+  /**
+   * mask to diesable tracepoints inside a group
+   *
+   * Optional for SPDK's decoder; the schema marks it required.
+   */
+  tpoint_mask?: number;
 }
 
 /** Parameters of the `trace_disable_tpoint_group` RPC. */
 export interface TraceDisableTpointGroupParams {
+  /** bdev, nvmf_rdma, nvmf_tcp, all */
   name: string;
 }
 
 /** Parameters of the `trace_enable_tpoint_group` RPC. */
 export interface TraceEnableTpointGroupParams {
+  /** bdev, nvmf_rdma, nvmf_tcp, scsi, iscsi_conn, ftl, all */
   name: string;
 }
 
 /** Parameters of the `trace_set_tpoint_mask` RPC. */
 export interface TraceSetTpointMaskParams {
+  /** bdev, nvmf_rdma, nvmf_tcp, scsi, iscsi_conn, ftl */
   name: string;
-  tpoint_mask: number;
+  /**
+   * mask to enable tracepoints inside a group
+   *
+   * Optional for SPDK's decoder; the schema marks it required.
+   */
+  tpoint_mask?: number;
 }
 
 /** Parameters of the `ublk_create_target` RPC. */
 export interface UblkCreateTargetParams {
+  /** Cpumask for ublk target */
   cpumask?: string;
+  /** Disable user copy feature */
   disable_user_copy?: boolean;
 }
 
 /** Parameters of the `ublk_get_disks` RPC. */
 export interface UblkGetDisksParams {
+  /** ublk device id to display */
   ublk_id?: number;
 }
 
 /** Parameters of the `ublk_recover_disk` RPC. */
 export interface UblkRecoverDiskParams {
+  /** Bdev name to export */
   bdev_name: string;
+  /** Device id */
   ublk_id: number;
 }
 
 /** Parameters of the `ublk_start_disk` RPC. */
 export interface UblkStartDiskParams {
+  /** Bdev name to export */
   bdev_name: string;
+  /** Device id */
   ublk_id: number;
+  /** Device queue depth */
   queue_depth?: number;
+  /** Total number of device queues */
   num_queues?: number;
 }
 
 /** Parameters of the `ublk_stop_disk` RPC. */
 export interface UblkStopDiskParams {
+  /** Device id to delete */
   ublk_id: number;
 }
 
 /** Parameters of the `vfu_tgt_set_base_path` RPC. */
 export interface VfuTgtSetBasePathParams {
+  /** Base path */
   path: string;
 }
 
 /** Parameters of the `vfu_virtio_create_blk_endpoint` RPC. */
 export interface VfuVirtioCreateBlkEndpointParams {
+  /** Endpoint name */
   name: string;
+  /** Block device name */
   bdev_name: string;
+  /** CPU masks */
   cpumask?: string;
+  /** Number of queues */
   num_queues?: number;
+  /** Queue size */
   qsize?: number;
+  /** Enable packed ring */
   packed_ring?: boolean;
 }
 
 /** Parameters of the `vfu_virtio_create_fs_endpoint` RPC. */
 export interface VfuVirtioCreateFsEndpointParams {
+  /** Endpoint name */
   name: string;
+  /** Name of an underlying fsdev */
   fsdev_name: string;
+  /** Virtio FS tag according to the virtio specification */
   tag: string;
+  /** CPU masks */
   cpumask?: string;
+  /** Number of IO queues */
   num_queues?: number;
+  /** Queue size */
   qsize?: number;
+  /** Enable packed ring */
   packed_ring?: boolean;
 }
 
 /** Parameters of the `vfu_virtio_create_scsi_endpoint` RPC. */
 export interface VfuVirtioCreateScsiEndpointParams {
+  /** Endpoint name */
   name: string;
+  /** CPU masks */
   cpumask?: string;
+  /** Number of IO queues */
   num_io_queues?: number;
+  /** Queue size */
   qsize?: number;
+  /** Enable packed ring */
   packed_ring?: boolean;
 }
 
 /** Parameters of the `vfu_virtio_delete_endpoint` RPC. */
 export interface VfuVirtioDeleteEndpointParams {
+  /** Endpoint name */
   name: string;
 }
 
 /** Parameters of the `vfu_virtio_scsi_add_target` RPC. */
 export interface VfuVirtioScsiAddTargetParams {
+  /** Endpoint name */
   name: string;
+  /** SCSI target number */
   scsi_target_num: number;
+  /** Block device name */
   bdev_name: string;
 }
 
 /** Parameters of the `vfu_virtio_scsi_remove_target` RPC. */
 export interface VfuVirtioScsiRemoveTargetParams {
+  /** Endpoint name */
   name: string;
+  /** SCSI target number */
   scsi_target_num: number;
 }
 
 /** Parameters of the `vhost_controller_set_coalescing` RPC. */
 export interface VhostControllerSetCoalescingParams {
+  /** Controller name */
   ctrlr: string;
+  /** Base (minimum) coalescing time in microseconds */
   delay_base_us: number;
+  /** Coalescing activation level greater than 0 in IO per second */
   iops_threshold: number;
 }
 
 /** Parameters of the `vhost_create_blk_controller` RPC. */
 export interface VhostCreateBlkControllerParams {
+  /** Controller name */
   ctrlr: string;
+  /** Name of bdev to expose block device */
   dev_name: string;
+  /**
+   * If true, this target will be read only (default: false)
+   *
+   * Read by lib/vhost/vhost_blk.c vhost_user_blk_create_ctrlr (rpc_construct_vhost_blk), when it
+   * applies.
+   */
   readonly?: boolean;
+  /**
+   * Set controller as packed ring supported
+   *
+   * Read by lib/vhost/vhost_blk.c vhost_user_blk_create_ctrlr (rpc_construct_vhost_blk), when it
+   * applies.
+   */
   packed_ring?: boolean;
+  /** `cpu_mask` for this controller */
   cpumask?: string;
+  /** virtio blk transport name (default: vhost_user_blk) */
   transport?: string;
 }
 
 /** Parameters of the `vhost_create_scsi_controller` RPC. */
 export interface VhostCreateScsiControllerParams {
+  /** Controller name */
   ctrlr: string;
+  /** `cpu_mask` for this controller */
   cpumask?: string;
+  /** If true, delay the controller startup. */
   delay?: boolean;
 }
 
 /** Parameters of the `vhost_delete_controller` RPC. */
 export interface VhostDeleteControllerParams {
+  /** Controller name */
   ctrlr: string;
 }
 
 /** Parameters of the `vhost_get_controllers` RPC. */
 export interface VhostGetControllersParams {
+  /** Vhost controller name */
   name?: string;
 }
 
 /** Parameters of the `vhost_scsi_controller_add_target` RPC. */
 export interface VhostScsiControllerAddTargetParams {
+  /** Controller name */
   ctrlr: string;
+  /** SCSI target ID between 0 and 7 or -1 to use first free ID. */
   scsi_target_num: number;
+  /** Name of bdev to expose as a LUN 0 */
   bdev_name: string;
 }
 
 /** Parameters of the `vhost_scsi_controller_remove_target` RPC. */
 export interface VhostScsiControllerRemoveTargetParams {
+  /** Controller name */
   ctrlr: string;
+  /** SCSI target ID between 0 and 7 */
   scsi_target_num: number;
 }
 
 /** Parameters of the `vhost_start_scsi_controller` RPC. */
 export interface VhostStartScsiControllerParams {
+  /** Controller name */
   ctrlr: string;
 }
 
 /** Parameters of the `virtio_blk_create_transport` RPC. */
 export interface VirtioBlkCreateTransportParams {
+  /** Transport name */
   name: string;
 }
 
 /** Parameters of the `virtio_blk_get_transports` RPC. */
 export interface VirtioBlkGetTransportsParams {
+  /** Transport name. */
   name?: string;
 }
 
 /** Parameters of the `vmd_remove_device` RPC. */
 export interface VmdRemoveDeviceParams {
+  /** Address of the device to remove. */
   addr: string;
 }
 
@@ -2186,7 +3350,7 @@ export abstract class RpcMethods {
   abstract call<M extends RpcMethodName>(method: M, ...params: RpcCallParams<M>): Promise<RpcResult<M>>;
 
   /**
-   * Calls the `accel_assign_opc` RPC.
+   * Manually assign an operation to a module.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_accel_assign_opc
    */
   accel_assign_opc(params: AccelAssignOpcParams): Promise<RpcResult<'accel_assign_opc'>> {
@@ -2194,7 +3358,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `accel_crypto_key_create` RPC.
+   * Create a crypto key which will be used in accel framework
    * @see https://spdk.io/doc/jsonrpc.html#rpc_accel_crypto_key_create
    */
   accel_crypto_key_create(params: AccelCryptoKeyCreateParams): Promise<RpcResult<'accel_crypto_key_create'>> {
@@ -2202,7 +3366,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `accel_crypto_key_destroy` RPC.
+   * Destroy a crypto key. The user is responsible for ensuring that the deleted key is not used by
+   * acceleration modules.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_accel_crypto_key_destroy
    */
   accel_crypto_key_destroy(params: AccelCryptoKeyDestroyParams): Promise<RpcResult<'accel_crypto_key_destroy'>> {
@@ -2210,7 +3375,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `accel_crypto_keys_get` RPC.
+   * Get information about existing crypto keys
    * @see https://spdk.io/doc/jsonrpc.html#rpc_accel_crypto_keys_get
    */
   accel_crypto_keys_get(params?: AccelCryptoKeysGetParams): Promise<RpcResult<'accel_crypto_keys_get'>> {
@@ -2218,7 +3383,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `accel_error_inject_error` RPC.
+   * Inject an error to execution of a given operation.  Note, that in order for the errors to be
+   * actually injected, the error module must be assigned to that operation via `accel_assign_opc`.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_accel_error_inject_error
    */
   accel_error_inject_error(params: AccelErrorInjectErrorParams): Promise<RpcResult<'accel_error_inject_error'>> {
@@ -2226,7 +3392,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `accel_get_module_info` RPC.
+   * Get a list of valid module names and their supported operations.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_accel_get_module_info
    */
   accel_get_module_info(): Promise<RpcResult<'accel_get_module_info'>> {
@@ -2234,7 +3400,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `accel_get_opc_assignments` RPC.
+   * Get a list of opcode names and their assigned accel_fw modules.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_accel_get_opc_assignments
    */
   accel_get_opc_assignments(): Promise<RpcResult<'accel_get_opc_assignments'>> {
@@ -2242,7 +3408,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `accel_get_stats` RPC.
+   * Retrieve accel framework's statistics.  Statistics for opcodes that have never been executed
+   * (i.e. all their stats are at 0) aren't included in the `operations` array.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_accel_get_stats
    */
   accel_get_stats(): Promise<RpcResult<'accel_get_stats'>> {
@@ -2250,7 +3417,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `accel_mlx5_dump_stats` RPC.
+   * Dump mlx5 accel module statistics
    * @see https://spdk.io/doc/jsonrpc.html#rpc_accel_mlx5_dump_stats
    */
   accel_mlx5_dump_stats(params?: AccelMlx5DumpStatsParams): Promise<RpcResult<'accel_mlx5_dump_stats'>> {
@@ -2258,15 +3425,16 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `accel_set_driver` RPC.
+   * Select platform driver to execute operation chains.  Until a driver is selected, all operations
+   * are executed through accel modules.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_accel_set_driver
    */
-  accel_set_driver(params: AccelSetDriverParams): Promise<RpcResult<'accel_set_driver'>> {
+  accel_set_driver(params?: AccelSetDriverParams): Promise<RpcResult<'accel_set_driver'>> {
     return this.call('accel_set_driver', params);
   }
 
   /**
-   * Calls the `accel_set_options` RPC.
+   * Set accel framework's options.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_accel_set_options
    */
   accel_set_options(params?: AccelSetOptionsParams): Promise<RpcResult<'accel_set_options'>> {
@@ -2274,7 +3442,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `ae4dma_scan_accel_module` RPC.
+   * Enable ae4dma accel module offload.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_ae4dma_scan_accel_module
    */
   ae4dma_scan_accel_module(): Promise<RpcResult<'ae4dma_scan_accel_module'>> {
@@ -2282,7 +3450,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_aio_create` RPC.
+   * Construct `bdev_config_aio.`
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_aio_create
    */
   bdev_aio_create(params: BdevAioCreateParams): Promise<RpcResult<'bdev_aio_create'>> {
@@ -2290,7 +3458,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_aio_delete` RPC.
+   * Delete `bdev_config_aio.`
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_aio_delete
    */
   bdev_aio_delete(params: BdevAioDeleteParams): Promise<RpcResult<'bdev_aio_delete'>> {
@@ -2298,7 +3466,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_aio_rescan` RPC.
+   * Rescan the size of `bdev_config_aio.`
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_aio_rescan
    */
   bdev_aio_rescan(params: BdevAioRescanParams): Promise<RpcResult<'bdev_aio_rescan'>> {
@@ -2306,7 +3474,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_crypto_create` RPC.
+   * Create a new crypto bdev on a given base bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_crypto_create
    */
   bdev_crypto_create(params: BdevCryptoCreateParams): Promise<RpcResult<'bdev_crypto_create'>> {
@@ -2314,7 +3482,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_crypto_delete` RPC.
+   * Delete a crypto bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_crypto_delete
    */
   bdev_crypto_delete(params: BdevCryptoDeleteParams): Promise<RpcResult<'bdev_crypto_delete'>> {
@@ -2322,7 +3490,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_daos_create` RPC.
+   * Construct `bdev_config_daos`
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_daos_create
    */
   bdev_daos_create(params: BdevDaosCreateParams): Promise<RpcResult<'bdev_daos_create'>> {
@@ -2330,7 +3498,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_daos_delete` RPC.
+   * Delete `bdev_config_daos`
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_daos_delete
    */
   bdev_daos_delete(params: BdevDaosDeleteParams): Promise<RpcResult<'bdev_daos_delete'>> {
@@ -2338,7 +3506,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_daos_resize` RPC.
+   * Resize `bdev_config_daos.`
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_daos_resize
    */
   bdev_daos_resize(params: BdevDaosResizeParams): Promise<RpcResult<'bdev_daos_resize'>> {
@@ -2346,7 +3514,9 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_delay_create` RPC.
+   * Create delay bdev. This bdev type redirects all IO to it's base bdev and inserts a delay on the
+   * completion path to create an artificial drive latency. All latency values supplied to this bdev
+   * should be in microseconds.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_delay_create
    */
   bdev_delay_create(params: BdevDelayCreateParams): Promise<RpcResult<'bdev_delay_create'>> {
@@ -2354,7 +3524,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_delay_delete` RPC.
+   * Delete delay bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_delay_delete
    */
   bdev_delay_delete(params: BdevDelayDeleteParams): Promise<RpcResult<'bdev_delay_delete'>> {
@@ -2362,7 +3532,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_delay_update_latency` RPC.
+   * Update a target latency value associated with a given delay bdev. Any currently outstanding I/O
+   * will be completed with the old latency.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_delay_update_latency
    */
   bdev_delay_update_latency(params: BdevDelayUpdateLatencyParams): Promise<RpcResult<'bdev_delay_update_latency'>> {
@@ -2370,7 +3541,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_enable_histogram` RPC.
+   * Control whether collecting data for histogram is enabled for specified bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_enable_histogram
    */
   bdev_enable_histogram(params: BdevEnableHistogramParams): Promise<RpcResult<'bdev_enable_histogram'>> {
@@ -2378,7 +3549,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_error_create` RPC.
+   * Construct error bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_error_create
    */
   bdev_error_create(params: BdevErrorCreateParams): Promise<RpcResult<'bdev_error_create'>> {
@@ -2386,7 +3557,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_error_delete` RPC.
+   * Delete error bdev
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_error_delete
    */
   bdev_error_delete(params: BdevErrorDeleteParams): Promise<RpcResult<'bdev_error_delete'>> {
@@ -2394,7 +3565,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_error_inject_error` RPC.
+   * Inject an error via an error bdev. Create an error bdev on base bdev first. Default 'num' value
+   * is 1 and if 'num' is set to zero, the specified injection is disabled.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_error_inject_error
    */
   bdev_error_inject_error(params: BdevErrorInjectErrorParams): Promise<RpcResult<'bdev_error_inject_error'>> {
@@ -2402,7 +3574,9 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_examine` RPC.
+   * Request that the bdev layer examines the given bdev for metadata and creates new bdevs if
+   * metadata is found. This is only necessary if `auto_examine` has been set to false using
+   * `bdev_set_options`. By default, `auto_examine` is true and bdev examination is automatic.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_examine
    */
   bdev_examine(params: BdevExamineParams): Promise<RpcResult<'bdev_examine'>> {
@@ -2410,7 +3584,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ftl_create` RPC.
+   * Create FTL bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ftl_create
    */
   bdev_ftl_create(params: BdevFtlCreateParams): Promise<RpcResult<'bdev_ftl_create'>> {
@@ -2418,7 +3592,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ftl_delete` RPC.
+   * Delete FTL bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ftl_delete
    */
   bdev_ftl_delete(params: BdevFtlDeleteParams): Promise<RpcResult<'bdev_ftl_delete'>> {
@@ -2426,7 +3600,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ftl_get_properties` RPC.
+   * Get FTL properties
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ftl_get_properties
    */
   bdev_ftl_get_properties(params: BdevFtlGetPropertiesParams): Promise<RpcResult<'bdev_ftl_get_properties'>> {
@@ -2434,7 +3608,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ftl_get_stats` RPC.
+   * Get IO statistics for FTL bdev
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ftl_get_stats
    */
   bdev_ftl_get_stats(params: BdevFtlGetStatsParams): Promise<RpcResult<'bdev_ftl_get_stats'>> {
@@ -2442,7 +3616,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ftl_load` RPC.
+   * Loads FTL bdev.
    * @deprecated A deprecated alias of `bdev_ftl_create`; call that instead.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ftl_load
    */
@@ -2451,7 +3625,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ftl_set_property` RPC.
+   * Set FTL property. Trying to set a read-only property will result in an error.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ftl_set_property
    */
   bdev_ftl_set_property(params: BdevFtlSetPropertyParams): Promise<RpcResult<'bdev_ftl_set_property'>> {
@@ -2459,7 +3633,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ftl_unload` RPC.
+   * Unloads FTL bdev.
    * @deprecated A deprecated alias of `bdev_ftl_delete`; call that instead.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ftl_unload
    */
@@ -2468,7 +3642,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ftl_unmap` RPC.
+   * Unmap range of LBAs.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ftl_unmap
    */
   bdev_ftl_unmap(params: BdevFtlUnmapParams): Promise<RpcResult<'bdev_ftl_unmap'>> {
@@ -2476,7 +3650,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_get_bdevs` RPC.
+   * Get information about block devices (bdevs).
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_get_bdevs
    */
   bdev_get_bdevs(params?: BdevGetBdevsParams): Promise<RpcResult<'bdev_get_bdevs'>> {
@@ -2484,7 +3658,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_get_histogram` RPC.
+   * Get latency histogram for specified bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_get_histogram
    */
   bdev_get_histogram(params: BdevGetHistogramParams): Promise<RpcResult<'bdev_get_histogram'>> {
@@ -2492,7 +3666,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_get_iostat` RPC.
+   * Get I/O statistics of block devices (bdevs).
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_get_iostat
    */
   bdev_get_iostat(params?: BdevGetIostatParams): Promise<RpcResult<'bdev_get_iostat'>> {
@@ -2500,7 +3674,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_iscsi_create` RPC.
+   * Connect to iSCSI target and create bdev backed by this connection.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_iscsi_create
    */
   bdev_iscsi_create(params: BdevIscsiCreateParams): Promise<RpcResult<'bdev_iscsi_create'>> {
@@ -2508,7 +3682,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_iscsi_delete` RPC.
+   * Delete iSCSI bdev and terminate connection to target.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_iscsi_delete
    */
   bdev_iscsi_delete(params: BdevIscsiDeleteParams): Promise<RpcResult<'bdev_iscsi_delete'>> {
@@ -2516,7 +3690,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_iscsi_set_options` RPC.
+   * This RPC can be called at any time, but the new value will only take effect for new iSCSI
+   * bdevs.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_iscsi_set_options
    */
   bdev_iscsi_set_options(params?: BdevIscsiSetOptionsParams): Promise<RpcResult<'bdev_iscsi_set_options'>> {
@@ -2524,7 +3699,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_check_shallow_copy` RPC.
+   * Get shallow copy status.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_check_shallow_copy
    */
   bdev_lvol_check_shallow_copy(params: BdevLvolCheckShallowCopyParams): Promise<RpcResult<'bdev_lvol_check_shallow_copy'>> {
@@ -2532,7 +3707,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_clone` RPC.
+   * Create a logical volume based on a snapshot.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_clone
    */
   bdev_lvol_clone(params: BdevLvolCloneParams): Promise<RpcResult<'bdev_lvol_clone'>> {
@@ -2540,7 +3715,9 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_clone_bdev` RPC.
+   * Create a logical volume based on an external snapshot bdev. The external snapshot bdev is a
+   * bdev that will not be written to by any consumer and must not be an lvol in the lvstore as the
+   * clone.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_clone_bdev
    */
   bdev_lvol_clone_bdev(params: BdevLvolCloneBdevParams): Promise<RpcResult<'bdev_lvol_clone_bdev'>> {
@@ -2548,7 +3725,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_create` RPC.
+   * Create a logical volume on a logical volume store.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_create
    */
   bdev_lvol_create(params: BdevLvolCreateParams): Promise<RpcResult<'bdev_lvol_create'>> {
@@ -2556,7 +3733,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_create_lvstore` RPC.
+   * Construct a logical volume store.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_create_lvstore
    */
   bdev_lvol_create_lvstore(params: BdevLvolCreateLvstoreParams): Promise<RpcResult<'bdev_lvol_create_lvstore'>> {
@@ -2564,7 +3741,10 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_decouple_parent` RPC.
+   * Decouple the parent of a logical volume. For unallocated clusters which is allocated in the
+   * parent, they are allocated and copied from the parent, but for unallocated clusters which is
+   * thin provisioned in the parent, they are kept thin provisioned. Then all dependencies on the
+   * parent are removed.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_decouple_parent
    */
   bdev_lvol_decouple_parent(params: BdevLvolDecoupleParentParams): Promise<RpcResult<'bdev_lvol_decouple_parent'>> {
@@ -2572,7 +3752,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_delete` RPC.
+   * Destroy a logical volume.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_delete
    */
   bdev_lvol_delete(params: BdevLvolDeleteParams): Promise<RpcResult<'bdev_lvol_delete'>> {
@@ -2580,7 +3760,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_delete_lvstore` RPC.
+   * Destroy a logical volume store.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_delete_lvstore
    */
   bdev_lvol_delete_lvstore(params?: BdevLvolDeleteLvstoreParams): Promise<RpcResult<'bdev_lvol_delete_lvstore'>> {
@@ -2588,7 +3768,9 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_get_lvols` RPC.
+   * Get a list of logical volumes. This list can be limited by lvol store and will display volumes
+   * even if they are degraded. Degraded lvols do not have an associated bdev, thus this RPC call
+   * may return lvols not returned by `bdev_get_bdevs`.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_get_lvols
    */
   bdev_lvol_get_lvols(params?: BdevLvolGetLvolsParams): Promise<RpcResult<'bdev_lvol_get_lvols'>> {
@@ -2596,7 +3778,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_get_lvstores` RPC.
+   * Get a list of logical volume stores.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_get_lvstores
    */
   bdev_lvol_get_lvstores(params?: BdevLvolGetLvstoresParams): Promise<RpcResult<'bdev_lvol_get_lvstores'>> {
@@ -2604,7 +3786,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_grow_lvstore` RPC.
+   * Grow the logical volume store to fill the underlying bdev
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_grow_lvstore
    */
   bdev_lvol_grow_lvstore(params?: BdevLvolGrowLvstoreParams): Promise<RpcResult<'bdev_lvol_grow_lvstore'>> {
@@ -2612,7 +3794,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_inflate` RPC.
+   * Inflate a logical volume. All unallocated clusters are allocated and copied from the parent or
+   * zero filled if not allocated in the parent. Then all dependencies on the parent are removed.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_inflate
    */
   bdev_lvol_inflate(params: BdevLvolInflateParams): Promise<RpcResult<'bdev_lvol_inflate'>> {
@@ -2620,7 +3803,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_rename` RPC.
+   * Rename a logical volume. New name will rename only the alias of the logical volume.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_rename
    */
   bdev_lvol_rename(params: BdevLvolRenameParams): Promise<RpcResult<'bdev_lvol_rename'>> {
@@ -2628,7 +3811,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_rename_lvstore` RPC.
+   * Rename a logical volume store.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_rename_lvstore
    */
   bdev_lvol_rename_lvstore(params: BdevLvolRenameLvstoreParams): Promise<RpcResult<'bdev_lvol_rename_lvstore'>> {
@@ -2636,7 +3819,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_resize` RPC.
+   * Resize a logical volume.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_resize
    */
   bdev_lvol_resize(params: BdevLvolResizeParams): Promise<RpcResult<'bdev_lvol_resize'>> {
@@ -2644,7 +3827,10 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_set_parent` RPC.
+   * Set a snapshot as the parent of a lvol, making the lvol a clone of this snapshot. The previous
+   * parent of the lvol, if any, can be another snapshot or an external snapshot; if the lvol is not
+   * a clone, it must be thin-provisioned. Lvol and parent snapshot must have the same size and must
+   * belong to the same lvol store.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_set_parent
    */
   bdev_lvol_set_parent(params: BdevLvolSetParentParams): Promise<RpcResult<'bdev_lvol_set_parent'>> {
@@ -2652,7 +3838,11 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_set_parent_bdev` RPC.
+   * Set an external snapshot as the parent of a lvol, making the lvol a clone of this external
+   * snapshot (see `bdev_lvol_clone_bdev`). The previous parent of the lvol, if any, can be another
+   * external snapshot or a snapshot; if the lvol is not a clone, it must be thin-provisioned. The
+   * size of the external snapshot device must be an integer multiple of cluster size of lvol's
+   * lvolstore.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_set_parent_bdev
    */
   bdev_lvol_set_parent_bdev(params: BdevLvolSetParentBdevParams): Promise<RpcResult<'bdev_lvol_set_parent_bdev'>> {
@@ -2660,7 +3850,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_set_read_only` RPC.
+   * Mark logical volume as read only.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_set_read_only
    */
   bdev_lvol_set_read_only(params: BdevLvolSetReadOnlyParams): Promise<RpcResult<'bdev_lvol_set_read_only'>> {
@@ -2668,7 +3858,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_snapshot` RPC.
+   * Capture a snapshot of the current state of a logical volume.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_snapshot
    */
   bdev_lvol_snapshot(params: BdevLvolSnapshotParams): Promise<RpcResult<'bdev_lvol_snapshot'>> {
@@ -2676,7 +3866,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_lvol_start_shallow_copy` RPC.
+   * Start a shallow copy of an lvol over a given bdev. Only clusters allocated to the lvol will be
+   * written on the bdev. Must have:
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_lvol_start_shallow_copy
    */
   bdev_lvol_start_shallow_copy(params: BdevLvolStartShallowCopyParams): Promise<RpcResult<'bdev_lvol_start_shallow_copy'>> {
@@ -2684,7 +3875,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_malloc_create` RPC.
+   * Construct `bdev_config_malloc`
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_malloc_create
    */
   bdev_malloc_create(params: BdevMallocCreateParams): Promise<RpcResult<'bdev_malloc_create'>> {
@@ -2692,7 +3883,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_malloc_delete` RPC.
+   * Delete `bdev_config_malloc`
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_malloc_delete
    */
   bdev_malloc_delete(params: BdevMallocDeleteParams): Promise<RpcResult<'bdev_malloc_delete'>> {
@@ -2700,7 +3891,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_null_create` RPC.
+   * Construct `bdev_config_null`
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_null_create
    */
   bdev_null_create(params: BdevNullCreateParams): Promise<RpcResult<'bdev_null_create'>> {
@@ -2708,7 +3899,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_null_delete` RPC.
+   * Delete `bdev_config_null.`
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_null_delete
    */
   bdev_null_delete(params: BdevNullDeleteParams): Promise<RpcResult<'bdev_null_delete'>> {
@@ -2716,7 +3907,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_null_resize` RPC.
+   * Resize `bdev_config_null.`
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_null_resize
    */
   bdev_null_resize(params: BdevNullResizeParams): Promise<RpcResult<'bdev_null_resize'>> {
@@ -2724,7 +3915,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_add_error_injection` RPC.
+   * Add a NVMe command error injection for a bdev nvme controller.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_add_error_injection
    */
   bdev_nvme_add_error_injection(params: BdevNvmeAddErrorInjectionParams): Promise<RpcResult<'bdev_nvme_add_error_injection'>> {
@@ -2732,7 +3923,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_apply_firmware` RPC.
+   * Download and commit firmware to NVMe device.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_apply_firmware
    */
   bdev_nvme_apply_firmware(params: BdevNvmeApplyFirmwareParams): Promise<RpcResult<'bdev_nvme_apply_firmware'>> {
@@ -2740,7 +3931,11 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_attach_controller` RPC.
+   * Construct `bdev_config_nvme.` This RPC can also be used to add additional paths to an existing
+   * controller to enable multipathing. This is done by specifying the `name` parameter as an
+   * existing controller. When adding an additional path, the hostnqn, hostsvcid, hostaddr,
+   * prchk_reftag, and prchk_guard_arguments must not be specified and are assumed to have the same
+   * value as the existing path.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_attach_controller
    */
   bdev_nvme_attach_controller(params: BdevNvmeAttachControllerParams): Promise<RpcResult<'bdev_nvme_attach_controller'>> {
@@ -2748,7 +3943,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_cuse_register` RPC.
+   * Register CUSE device on NVMe controller.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_cuse_register
    */
   bdev_nvme_cuse_register(params: BdevNvmeCuseRegisterParams): Promise<RpcResult<'bdev_nvme_cuse_register'>> {
@@ -2756,7 +3951,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_cuse_unregister` RPC.
+   * Unregister CUSE device on NVMe controller.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_cuse_unregister
    */
   bdev_nvme_cuse_unregister(params: BdevNvmeCuseUnregisterParams): Promise<RpcResult<'bdev_nvme_cuse_unregister'>> {
@@ -2764,7 +3959,10 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_detach_controller` RPC.
+   * Detach NVMe controller and delete any associated bdevs. Optionally, If all of the transport ID
+   * options are specified, only remove that transport path from the specified controller. If that
+   * is the only available path for the controller, this will also result in the controller being
+   * detached and the associated bdevs being deleted.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_detach_controller
    */
   bdev_nvme_detach_controller(params: BdevNvmeDetachControllerParams): Promise<RpcResult<'bdev_nvme_detach_controller'>> {
@@ -2772,7 +3970,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_disable_controller` RPC.
+   * For non NVMe multipath, disable an NVMe controller whose name is given by the `name` parameter.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_disable_controller
    */
   bdev_nvme_disable_controller(params: BdevNvmeDisableControllerParams): Promise<RpcResult<'bdev_nvme_disable_controller'>> {
@@ -2780,7 +3978,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_enable_controller` RPC.
+   * For non NVMe multipath, enable an NVMe controller whose name is given by the `name` parameter.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_enable_controller
    */
   bdev_nvme_enable_controller(params: BdevNvmeEnableControllerParams): Promise<RpcResult<'bdev_nvme_enable_controller'>> {
@@ -2788,7 +3986,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_get_controller_health_info` RPC.
+   * Display health log of the required NVMe bdev device.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_get_controller_health_info
    */
   bdev_nvme_get_controller_health_info(params: BdevNvmeGetControllerHealthInfoParams): Promise<RpcResult<'bdev_nvme_get_controller_health_info'>> {
@@ -2796,7 +3994,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_get_controllers` RPC.
+   * Get information about NVMe controllers.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_get_controllers
    */
   bdev_nvme_get_controllers(params?: BdevNvmeGetControllersParams): Promise<RpcResult<'bdev_nvme_get_controllers'>> {
@@ -2804,7 +4002,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_get_discovery_info` RPC.
+   * Get information about the discovery service.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_get_discovery_info
    */
   bdev_nvme_get_discovery_info(): Promise<RpcResult<'bdev_nvme_get_discovery_info'>> {
@@ -2812,7 +4010,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_get_io_paths` RPC.
+   * Display all or the specified NVMe bdev's active I/O paths.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_get_io_paths
    */
   bdev_nvme_get_io_paths(params?: BdevNvmeGetIoPathsParams): Promise<RpcResult<'bdev_nvme_get_io_paths'>> {
@@ -2820,7 +4018,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_get_mdns_discovery_info` RPC.
+   * Get the information about the mDNS discovery service instances.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_get_mdns_discovery_info
    */
   bdev_nvme_get_mdns_discovery_info(): Promise<RpcResult<'bdev_nvme_get_mdns_discovery_info'>> {
@@ -2828,7 +4026,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_get_path_iostat` RPC.
+   * Get I/O statistics for IO paths of the block device. Call RPC bdev_nvme_set_options to set
+   * enable_io_path_stat true before using this RPC.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_get_path_iostat
    */
   bdev_nvme_get_path_iostat(params: BdevNvmeGetPathIostatParams): Promise<RpcResult<'bdev_nvme_get_path_iostat'>> {
@@ -2836,7 +4035,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_get_transport_statistics` RPC.
+   * Get bdev_nvme poll group transport statistics.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_get_transport_statistics
    */
   bdev_nvme_get_transport_statistics(): Promise<RpcResult<'bdev_nvme_get_transport_statistics'>> {
@@ -2844,7 +4043,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_opal_init` RPC.
+   * This is used to initialize OPAL of a given NVMe ctrlr, including taking ownership and
+   * activating.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_opal_init
    */
   bdev_nvme_opal_init(params: BdevNvmeOpalInitParams): Promise<RpcResult<'bdev_nvme_opal_init'>> {
@@ -2852,7 +4052,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_opal_revert` RPC.
+   * This is used to revert OPAL to its factory settings. Erase all user configuration and data.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_opal_revert
    */
   bdev_nvme_opal_revert(params: BdevNvmeOpalRevertParams): Promise<RpcResult<'bdev_nvme_opal_revert'>> {
@@ -2860,7 +4060,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_remove_error_injection` RPC.
+   * Remove a NVMe command error injection.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_remove_error_injection
    */
   bdev_nvme_remove_error_injection(params: BdevNvmeRemoveErrorInjectionParams): Promise<RpcResult<'bdev_nvme_remove_error_injection'>> {
@@ -2868,7 +4068,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_reset_controller` RPC.
+   * For non NVMe multipath, reset an NVMe controller whose name is given by the `name` parameter.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_reset_controller
    */
   bdev_nvme_reset_controller(params: BdevNvmeResetControllerParams): Promise<RpcResult<'bdev_nvme_reset_controller'>> {
@@ -2876,7 +4076,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_send_cmd` RPC.
+   * Send NVMe command directly to NVMe controller or namespace. Parameters and responses encoded by
+   * base64 urlsafe need further processing.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_send_cmd
    */
   bdev_nvme_send_cmd(params: BdevNvmeSendCmdParams): Promise<RpcResult<'bdev_nvme_send_cmd'>> {
@@ -2884,7 +4085,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_set_hotplug` RPC.
+   * Change settings of the NVMe hotplug feature. If enabled, PCIe NVMe bdevs will be automatically
+   * discovered on insertion and deleted on removal.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_set_hotplug
    */
   bdev_nvme_set_hotplug(params: BdevNvmeSetHotplugParams): Promise<RpcResult<'bdev_nvme_set_hotplug'>> {
@@ -2892,7 +4094,9 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_set_keys` RPC.
+   * Set DH-HMAC-CHAP keys and force (re)authentication on all connected qpairs across all multipath
+   * controllers.  If none of the keys are provided, the keys will be cleared, meaning that any new
+   * qpairs won't be authenticated.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_set_keys
    */
   bdev_nvme_set_keys(params: BdevNvmeSetKeysParams): Promise<RpcResult<'bdev_nvme_set_keys'>> {
@@ -2900,7 +4104,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_set_multipath_policy` RPC.
+   * Set multipath policy of the NVMe bdev in multipath mode or set multipath selector for
+   * active-active multipath policy.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_set_multipath_policy
    */
   bdev_nvme_set_multipath_policy(params: BdevNvmeSetMultipathPolicyParams): Promise<RpcResult<'bdev_nvme_set_multipath_policy'>> {
@@ -2908,7 +4113,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_set_options` RPC.
+   * Set global parameters for all bdev NVMe. This RPC may only be called before SPDK subsystems
+   * have been initialized or any bdev NVMe has been created.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_set_options
    */
   bdev_nvme_set_options(params?: BdevNvmeSetOptionsParams): Promise<RpcResult<'bdev_nvme_set_options'>> {
@@ -2916,7 +4122,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_set_preferred_path` RPC.
+   * Set the preferred I/O path for an NVMe bdev in multipath mode.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_set_preferred_path
    */
   bdev_nvme_set_preferred_path(params: BdevNvmeSetPreferredPathParams): Promise<RpcResult<'bdev_nvme_set_preferred_path'>> {
@@ -2924,7 +4130,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_start_discovery` RPC.
+   * Start a discovery service for the discovery subsystem of the specified transport ID.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_start_discovery
    */
   bdev_nvme_start_discovery(params: BdevNvmeStartDiscoveryParams): Promise<RpcResult<'bdev_nvme_start_discovery'>> {
@@ -2932,7 +4138,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_start_mdns_discovery` RPC.
+   * Starts an mDNS based discovery service for the specified service type for the auto-discovery of
+   * discovery controllers (NVMe TP-8009).
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_start_mdns_discovery
    */
   bdev_nvme_start_mdns_discovery(params: BdevNvmeStartMdnsDiscoveryParams): Promise<RpcResult<'bdev_nvme_start_mdns_discovery'>> {
@@ -2940,7 +4147,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_stop_discovery` RPC.
+   * Stop a discovery service. This includes detaching any controllers that were discovered via the
+   * service that is being stopped.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_stop_discovery
    */
   bdev_nvme_stop_discovery(params: BdevNvmeStopDiscoveryParams): Promise<RpcResult<'bdev_nvme_stop_discovery'>> {
@@ -2948,7 +4156,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_nvme_stop_mdns_discovery` RPC.
+   * Stops a mDNS discovery service. This includes detaching any controllers that were discovered
+   * via the service that is being stopped.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_nvme_stop_mdns_discovery
    */
   bdev_nvme_stop_mdns_discovery(params: BdevNvmeStopMdnsDiscoveryParams): Promise<RpcResult<'bdev_nvme_stop_mdns_discovery'>> {
@@ -2956,7 +4165,9 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ocf_create` RPC.
+   * Construct new OCF bdev. Command accepts cache mode that is going to be used. You can find more
+   * details about supported cache modes in the [OCF
+   * documentation](https://open-cas.github.io/cache_configuration.html#cache-mode)
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ocf_create
    */
   bdev_ocf_create(params: BdevOcfCreateParams): Promise<RpcResult<'bdev_ocf_create'>> {
@@ -2964,7 +4175,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ocf_delete` RPC.
+   * Delete the OCF bdev
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ocf_delete
    */
   bdev_ocf_delete(params: BdevOcfDeleteParams): Promise<RpcResult<'bdev_ocf_delete'>> {
@@ -2972,7 +4183,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ocf_flush_start` RPC.
+   * Start flushing OCF cache device.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ocf_flush_start
    */
   bdev_ocf_flush_start(params: BdevOcfFlushStartParams): Promise<RpcResult<'bdev_ocf_flush_start'>> {
@@ -2980,7 +4191,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ocf_flush_status` RPC.
+   * Get flush status of OCF cache device.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ocf_flush_status
    */
   bdev_ocf_flush_status(params: BdevOcfFlushStatusParams): Promise<RpcResult<'bdev_ocf_flush_status'>> {
@@ -2988,7 +4199,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ocf_get_bdevs` RPC.
+   * Get list of OCF devices including unregistered ones.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ocf_get_bdevs
    */
   bdev_ocf_get_bdevs(params?: BdevOcfGetBdevsParams): Promise<RpcResult<'bdev_ocf_get_bdevs'>> {
@@ -2996,7 +4207,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ocf_get_stats` RPC.
+   * Get statistics of chosen OCF block device.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ocf_get_stats
    */
   bdev_ocf_get_stats(params: BdevOcfGetStatsParams): Promise<RpcResult<'bdev_ocf_get_stats'>> {
@@ -3004,7 +4215,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ocf_reset_stats` RPC.
+   * Reset statistics of chosen OCF block device.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ocf_reset_stats
    */
   bdev_ocf_reset_stats(params: BdevOcfResetStatsParams): Promise<RpcResult<'bdev_ocf_reset_stats'>> {
@@ -3012,7 +4223,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ocf_set_cache_mode` RPC.
+   * Set new cache mode on OCF bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ocf_set_cache_mode
    */
   bdev_ocf_set_cache_mode(params: BdevOcfSetCacheModeParams): Promise<RpcResult<'bdev_ocf_set_cache_mode'>> {
@@ -3020,7 +4231,9 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_ocf_set_seqcutoff` RPC.
+   * Set sequential cutoff parameters on all cores for the given OCF cache device. A brief
+   * description of this functionality can be found in [OpenCAS
+   * documentation](https://open-cas.github.io/guide_tool_details.html#seq-cutoff).
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_ocf_set_seqcutoff
    */
   bdev_ocf_set_seqcutoff(params: BdevOcfSetSeqcutoffParams): Promise<RpcResult<'bdev_ocf_set_seqcutoff'>> {
@@ -3028,7 +4241,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_opal_create` RPC.
+   * This is used to create an OPAL virtual bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_opal_create
    */
   bdev_opal_create(params: BdevOpalCreateParams): Promise<RpcResult<'bdev_opal_create'>> {
@@ -3036,7 +4249,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_opal_delete` RPC.
+   * This is used to delete OPAL vbdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_opal_delete
    */
   bdev_opal_delete(params: BdevOpalDeleteParams): Promise<RpcResult<'bdev_opal_delete'>> {
@@ -3044,7 +4257,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_opal_get_info` RPC.
+   * This is used to get information of a given OPAL bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_opal_get_info
    */
   bdev_opal_get_info(params: BdevOpalGetInfoParams): Promise<RpcResult<'bdev_opal_get_info'>> {
@@ -3052,7 +4265,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_opal_new_user` RPC.
+   * This enables a new user to the specified opal bdev so that the user can lock/unlock the bdev.
+   * Recalling this for the same opal bdev, only the newest user will have the privilege.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_opal_new_user
    */
   bdev_opal_new_user(params: BdevOpalNewUserParams): Promise<RpcResult<'bdev_opal_new_user'>> {
@@ -3060,7 +4274,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_opal_set_lock_state` RPC.
+   * This is used to lock/unlock specific opal bdev providing user ID and password.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_opal_set_lock_state
    */
   bdev_opal_set_lock_state(params: BdevOpalSetLockStateParams): Promise<RpcResult<'bdev_opal_set_lock_state'>> {
@@ -3068,7 +4282,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_passthru_create` RPC.
+   * Create passthru bdev. This bdev type redirects all IO to it's base bdev. It has no other
+   * purpose than being an example and a starting point in development of new bdev type.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_passthru_create
    */
   bdev_passthru_create(params: BdevPassthruCreateParams): Promise<RpcResult<'bdev_passthru_create'>> {
@@ -3076,7 +4291,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_passthru_delete` RPC.
+   * Delete passthru bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_passthru_delete
    */
   bdev_passthru_delete(params: BdevPassthruDeleteParams): Promise<RpcResult<'bdev_passthru_delete'>> {
@@ -3084,7 +4299,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_raid_add_base_bdev` RPC.
+   * Add base bdev to existing raid bdev. The raid bdev must have an empty base bdev slot. The bdev
+   * must be large enough and have the same block size and metadata format as the other base bdevs.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_raid_add_base_bdev
    */
   bdev_raid_add_base_bdev(params: BdevRaidAddBaseBdevParams): Promise<RpcResult<'bdev_raid_add_base_bdev'>> {
@@ -3092,7 +4308,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_raid_create` RPC.
+   * Constructs new RAID bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_raid_create
    */
   bdev_raid_create(params: BdevRaidCreateParams): Promise<RpcResult<'bdev_raid_create'>> {
@@ -3100,7 +4316,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_raid_delete` RPC.
+   * Removes RAID bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_raid_delete
    */
   bdev_raid_delete(params: BdevRaidDeleteParams): Promise<RpcResult<'bdev_raid_delete'>> {
@@ -3108,7 +4324,12 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_raid_get_bdevs` RPC.
+   * This is used to list all the raid bdev details based on the input category requested. Category
+   * should be one of 'all', 'online', 'configuring' or 'offline'. 'all' means all the raid bdevs
+   * whether they are online or configuring or offline. 'online' is the raid bdev which is
+   * registered with bdev layer. 'configuring' is the raid bdev which does not have full
+   * configuration discovered yet. 'offline' is the raid bdev which is not registered with bdev as
+   * of now and it has encountered any error or user has requested to offline the raid bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_raid_get_bdevs
    */
   bdev_raid_get_bdevs(params: BdevRaidGetBdevsParams): Promise<RpcResult<'bdev_raid_get_bdevs'>> {
@@ -3116,7 +4337,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_raid_remove_base_bdev` RPC.
+   * Remove base bdev from existing raid bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_raid_remove_base_bdev
    */
   bdev_raid_remove_base_bdev(params: BdevRaidRemoveBaseBdevParams): Promise<RpcResult<'bdev_raid_remove_base_bdev'>> {
@@ -3124,7 +4345,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_raid_set_options` RPC.
+   * Set options for bdev raid.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_raid_set_options
    */
   bdev_raid_set_options(params?: BdevRaidSetOptionsParams): Promise<RpcResult<'bdev_raid_set_options'>> {
@@ -3132,7 +4353,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_rbd_create` RPC.
+   * Create `bdev_config_rbd` bdev
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_rbd_create
    */
   bdev_rbd_create(params: BdevRbdCreateParams): Promise<RpcResult<'bdev_rbd_create'>> {
@@ -3140,7 +4361,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_rbd_delete` RPC.
+   * Delete `bdev_config_rbd` bdev
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_rbd_delete
    */
   bdev_rbd_delete(params: BdevRbdDeleteParams): Promise<RpcResult<'bdev_rbd_delete'>> {
@@ -3148,7 +4369,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_rbd_get_clusters_info` RPC.
+   * This method is available only if SPDK was build with Ceph RBD support.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_rbd_get_clusters_info
    */
   bdev_rbd_get_clusters_info(params?: BdevRbdGetClustersInfoParams): Promise<RpcResult<'bdev_rbd_get_clusters_info'>> {
@@ -3156,15 +4377,15 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_rbd_register_cluster` RPC.
+   * This method is available only if SPDK was build with Ceph RBD support.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_rbd_register_cluster
    */
-  bdev_rbd_register_cluster(params: BdevRbdRegisterClusterParams): Promise<RpcResult<'bdev_rbd_register_cluster'>> {
+  bdev_rbd_register_cluster(params?: BdevRbdRegisterClusterParams): Promise<RpcResult<'bdev_rbd_register_cluster'>> {
     return this.call('bdev_rbd_register_cluster', params);
   }
 
   /**
-   * Calls the `bdev_rbd_resize` RPC.
+   * Resize `bdev_config_rbd` bdev
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_rbd_resize
    */
   bdev_rbd_resize(params: BdevRbdResizeParams): Promise<RpcResult<'bdev_rbd_resize'>> {
@@ -3172,7 +4393,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_rbd_unregister_cluster` RPC.
+   * This method is available only if SPDK was build with Ceph RBD support. If there is still rbd
+   * bdev using this cluster, the unregisteration operation will fail.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_rbd_unregister_cluster
    */
   bdev_rbd_unregister_cluster(params: BdevRbdUnregisterClusterParams): Promise<RpcResult<'bdev_rbd_unregister_cluster'>> {
@@ -3180,7 +4402,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_reset_iostat` RPC.
+   * Reset I/O statistics of block devices (bdevs). Note that if one consumer resets I/O statistics,
+   * it affects all other consumers.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_reset_iostat
    */
   bdev_reset_iostat(params?: BdevResetIostatParams): Promise<RpcResult<'bdev_reset_iostat'>> {
@@ -3188,7 +4411,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_set_options` RPC.
+   * Set global parameters for the block device (bdev) subsystem.  This RPC may only be called
+   * before SPDK subsystems have been initialized.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_set_options
    */
   bdev_set_options(params?: BdevSetOptionsParams): Promise<RpcResult<'bdev_set_options'>> {
@@ -3196,7 +4420,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_set_qd_sampling_period` RPC.
+   * Enable queue depth tracking on a specified bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_set_qd_sampling_period
    */
   bdev_set_qd_sampling_period(params: BdevSetQdSamplingPeriodParams): Promise<RpcResult<'bdev_set_qd_sampling_period'>> {
@@ -3204,7 +4428,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_set_qos_limit` RPC.
+   * Set the quality of service rate limit on a bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_set_qos_limit
    */
   bdev_set_qos_limit(params: BdevSetQosLimitParams): Promise<RpcResult<'bdev_set_qos_limit'>> {
@@ -3212,7 +4436,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_split_create` RPC.
+   * This is used to split an underlying block device and create several smaller equal-sized vbdevs.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_split_create
    */
   bdev_split_create(params: BdevSplitCreateParams): Promise<RpcResult<'bdev_split_create'>> {
@@ -3220,7 +4444,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_split_delete` RPC.
+   * This is used to remove the split vbdevs.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_split_delete
    */
   bdev_split_delete(params: BdevSplitDeleteParams): Promise<RpcResult<'bdev_split_delete'>> {
@@ -3228,7 +4452,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_uring_create` RPC.
+   * Create a bdev with io_uring backend.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_uring_create
    */
   bdev_uring_create(params: BdevUringCreateParams): Promise<RpcResult<'bdev_uring_create'>> {
@@ -3236,7 +4460,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_uring_delete` RPC.
+   * Remove a uring bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_uring_delete
    */
   bdev_uring_delete(params: BdevUringDeleteParams): Promise<RpcResult<'bdev_uring_delete'>> {
@@ -3244,7 +4468,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_uring_rescan` RPC.
+   * Rescan the size of a uring bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_uring_rescan
    */
   bdev_uring_rescan(params: BdevUringRescanParams): Promise<RpcResult<'bdev_uring_rescan'>> {
@@ -3252,7 +4476,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_virtio_attach_controller` RPC.
+   * Create new initiator `bdev_config_virtio_scsi` or `bdev_config_virtio_blk` and expose all found
+   * bdevs.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_virtio_attach_controller
    */
   bdev_virtio_attach_controller(params: BdevVirtioAttachControllerParams): Promise<RpcResult<'bdev_virtio_attach_controller'>> {
@@ -3260,7 +4485,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_virtio_blk_set_hotplug` RPC.
+   * Enable/Disable the virtio blk hotplug monitor or change the monitor period time
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_virtio_blk_set_hotplug
    */
   bdev_virtio_blk_set_hotplug(params: BdevVirtioBlkSetHotplugParams): Promise<RpcResult<'bdev_virtio_blk_set_hotplug'>> {
@@ -3268,7 +4493,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_virtio_detach_controller` RPC.
+   * Remove a Virtio device. This command can be used to remove any type of virtio device.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_virtio_detach_controller
    */
   bdev_virtio_detach_controller(params: BdevVirtioDetachControllerParams): Promise<RpcResult<'bdev_virtio_detach_controller'>> {
@@ -3276,7 +4501,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_virtio_scsi_get_devices` RPC.
+   * Show information about all available Virtio SCSI devices.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_virtio_scsi_get_devices
    */
   bdev_virtio_scsi_get_devices(): Promise<RpcResult<'bdev_virtio_scsi_get_devices'>> {
@@ -3284,7 +4509,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_wait_for_examine` RPC.
+   * Report when all bdevs have been examined by every bdev module.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_wait_for_examine
    */
   bdev_wait_for_examine(): Promise<RpcResult<'bdev_wait_for_examine'>> {
@@ -3292,7 +4517,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_xnvme_create` RPC.
+   * Create xnvme bdev. This bdev type redirects all IO to its underlying backend.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_xnvme_create
    */
   bdev_xnvme_create(params: BdevXnvmeCreateParams): Promise<RpcResult<'bdev_xnvme_create'>> {
@@ -3300,7 +4525,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_xnvme_delete` RPC.
+   * Delete xnvme bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_xnvme_delete
    */
   bdev_xnvme_delete(params: BdevXnvmeDeleteParams): Promise<RpcResult<'bdev_xnvme_delete'>> {
@@ -3308,7 +4533,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_zone_block_create` RPC.
+   * Creates a virtual zone device on top of existing non-zoned bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_zone_block_create
    */
   bdev_zone_block_create(params: BdevZoneBlockCreateParams): Promise<RpcResult<'bdev_zone_block_create'>> {
@@ -3316,7 +4541,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `bdev_zone_block_delete` RPC.
+   * Deletes a virtual zone device.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_bdev_zone_block_delete
    */
   bdev_zone_block_delete(params: BdevZoneBlockDeleteParams): Promise<RpcResult<'bdev_zone_block_delete'>> {
@@ -3324,7 +4549,9 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `compressdev_scan_accel_module` RPC.
+   * Set config and enable compressdev accel module offload. Select the DPDK polled mode driver
+   * (pmd) for the accel compress module, 0 = auto-select, 1= QAT only, 2 = mlx5_pci only, 3 = uadk
+   * only.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_compressdev_scan_accel_module
    */
   compressdev_scan_accel_module(params: CompressdevScanAccelModuleParams): Promise<RpcResult<'compressdev_scan_accel_module'>> {
@@ -3332,7 +4559,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `cuda_scan_accel_module` RPC.
+   * Enable cuda accel module offload.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_cuda_scan_accel_module
    */
   cuda_scan_accel_module(): Promise<RpcResult<'cuda_scan_accel_module'>> {
@@ -3340,7 +4567,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `dpdk_cryptodev_get_driver` RPC.
+   * Get the DPDK cryptodev driver
    * @see https://spdk.io/doc/jsonrpc.html#rpc_dpdk_cryptodev_get_driver
    */
   dpdk_cryptodev_get_driver(): Promise<RpcResult<'dpdk_cryptodev_get_driver'>> {
@@ -3348,7 +4575,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `dpdk_cryptodev_scan_accel_module` RPC.
+   * Enable dpdk_cryptodev accel offload
    * @see https://spdk.io/doc/jsonrpc.html#rpc_dpdk_cryptodev_scan_accel_module
    */
   dpdk_cryptodev_scan_accel_module(): Promise<RpcResult<'dpdk_cryptodev_scan_accel_module'>> {
@@ -3356,7 +4583,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `dpdk_cryptodev_set_driver` RPC.
+   * Set the DPDK cryptodev driver
    * @see https://spdk.io/doc/jsonrpc.html#rpc_dpdk_cryptodev_set_driver
    */
   dpdk_cryptodev_set_driver(params: DpdkCryptodevSetDriverParams): Promise<RpcResult<'dpdk_cryptodev_set_driver'>> {
@@ -3364,7 +4591,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `dsa_scan_accel_module` RPC.
+   * Set config and enable dsa accel module offload. This feature is considered as experimental.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_dsa_scan_accel_module
    */
   dsa_scan_accel_module(params?: DsaScanAccelModuleParams): Promise<RpcResult<'dsa_scan_accel_module'>> {
@@ -3372,7 +4599,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `env_dpdk_get_mem_stats` RPC.
+   * Write the dpdk memory stats to a file.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_env_dpdk_get_mem_stats
    */
   env_dpdk_get_mem_stats(): Promise<RpcResult<'env_dpdk_get_mem_stats'>> {
@@ -3380,7 +4607,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `framework_disable_cpumask_locks` RPC.
+   * Disable CPU core lock files. The locks can also be disabled during startup, when user specifies
+   * `--disable-cpumask-locks` command line option during SPDK launch.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_framework_disable_cpumask_locks
    */
   framework_disable_cpumask_locks(): Promise<RpcResult<'framework_disable_cpumask_locks'>> {
@@ -3388,7 +4616,9 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `framework_enable_cpumask_locks` RPC.
+   * Enable CPU core lock files to block multiple SPDK applications from running on the same
+   * cpumask. The CPU core locks are enabled by default, unless user specified
+   * `--disable-cpumask-locks` command line option when launching SPDK.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_framework_enable_cpumask_locks
    */
   framework_enable_cpumask_locks(): Promise<RpcResult<'framework_enable_cpumask_locks'>> {
@@ -3396,7 +4626,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `framework_get_config` RPC.
+   * Get current configuration of the specified SPDK framework
    * @see https://spdk.io/doc/jsonrpc.html#rpc_framework_get_config
    */
   framework_get_config(params: FrameworkGetConfigParams): Promise<RpcResult<'framework_get_config'>> {
@@ -3404,7 +4634,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `framework_get_governor` RPC.
+   * Retrieve current governor name, power env, frequencies available and frequency set to the cpu
+   * cores.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_framework_get_governor
    */
   framework_get_governor(): Promise<RpcResult<'framework_get_governor'>> {
@@ -3412,7 +4643,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `framework_get_pci_devices` RPC.
+   * List PCIe devices attached to an SPDK application and the contents of their config space.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_framework_get_pci_devices
    */
   framework_get_pci_devices(): Promise<RpcResult<'framework_get_pci_devices'>> {
@@ -3420,7 +4651,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `framework_get_reactors` RPC.
+   * Retrieve an array of all reactors.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_framework_get_reactors
    */
   framework_get_reactors(): Promise<RpcResult<'framework_get_reactors'>> {
@@ -3428,7 +4659,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `framework_get_scheduler` RPC.
+   * Retrieve currently set scheduler name and period, along with current governor name.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_framework_get_scheduler
    */
   framework_get_scheduler(): Promise<RpcResult<'framework_get_scheduler'>> {
@@ -3436,7 +4667,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `framework_get_subsystems` RPC.
+   * Get an array of name and dependency relationship of SPDK subsystems in initialization order.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_framework_get_subsystems
    */
   framework_get_subsystems(): Promise<RpcResult<'framework_get_subsystems'>> {
@@ -3444,15 +4675,15 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `framework_monitor_context_switch` RPC.
+   * Query, enable, or disable the context switch monitoring functionality.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_framework_monitor_context_switch
    */
-  framework_monitor_context_switch(params?: FrameworkMonitorContextSwitchParams): Promise<RpcResult<'framework_monitor_context_switch'>> {
+  framework_monitor_context_switch(params: FrameworkMonitorContextSwitchParams): Promise<RpcResult<'framework_monitor_context_switch'>> {
     return this.call('framework_monitor_context_switch', params);
   }
 
   /**
-   * Calls the `framework_set_scheduler` RPC.
+   * Select thread scheduler that will be activated. This feature is considered as experimental.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_framework_set_scheduler
    */
   framework_set_scheduler(params: FrameworkSetSchedulerParams): Promise<RpcResult<'framework_set_scheduler'>> {
@@ -3460,7 +4691,9 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `framework_start_init` RPC.
+   * Start initialization of SPDK subsystems when it is deferred by starting SPDK application with
+   * option -w. During its deferral some RPCs can be used to set global parameters for SPDK
+   * subsystems. This RPC can be called only once.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_framework_start_init
    */
   framework_start_init(): Promise<RpcResult<'framework_start_init'>> {
@@ -3468,7 +4701,9 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `framework_wait_init` RPC.
+   * Do not return until all subsystems have been initialized and the RPC system state is running.
+   * If the application is already running, this call will return immediately. This RPC can be
+   * called at any time.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_framework_wait_init
    */
   framework_wait_init(): Promise<RpcResult<'framework_wait_init'>> {
@@ -3476,7 +4711,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `fsdev_aio_create` RPC.
+   * Create an AIO fsdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_fsdev_aio_create
    */
   fsdev_aio_create(params: FsdevAioCreateParams): Promise<RpcResult<'fsdev_aio_create'>> {
@@ -3484,7 +4719,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `fsdev_aio_delete` RPC.
+   * Delete an AIO fsdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_fsdev_aio_delete
    */
   fsdev_aio_delete(params: FsdevAioDeleteParams): Promise<RpcResult<'fsdev_aio_delete'>> {
@@ -3492,7 +4727,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `fsdev_get_opts` RPC.
+   * Get fsdev module options.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_fsdev_get_opts
    */
   fsdev_get_opts(): Promise<RpcResult<'fsdev_get_opts'>> {
@@ -3500,7 +4735,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `fsdev_set_opts` RPC.
+   * Set fsdev module options.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_fsdev_set_opts
    */
   fsdev_set_opts(params: FsdevSetOptsParams): Promise<RpcResult<'fsdev_set_opts'>> {
@@ -3508,7 +4743,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iaa_scan_accel_module` RPC.
+   * Enable IAA accel module offload. This feature is considered as experimental.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iaa_scan_accel_module
    */
   iaa_scan_accel_module(): Promise<RpcResult<'iaa_scan_accel_module'>> {
@@ -3516,7 +4751,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `ioat_scan_accel_module` RPC.
+   * Enable ioat accel module offload.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_ioat_scan_accel_module
    */
   ioat_scan_accel_module(): Promise<RpcResult<'ioat_scan_accel_module'>> {
@@ -3524,7 +4759,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iobuf_get_stats` RPC.
+   * Retrieve iobuf's statistics.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iobuf_get_stats
    */
   iobuf_get_stats(): Promise<RpcResult<'iobuf_get_stats'>> {
@@ -3532,7 +4767,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iobuf_set_options` RPC.
+   * Set iobuf buffer pool options.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iobuf_set_options
    */
   iobuf_set_options(params?: IobufSetOptionsParams): Promise<RpcResult<'iobuf_set_options'>> {
@@ -3540,7 +4775,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_auth_group_add_secret` RPC.
+   * Add a secret to an existing authentication group for CHAP authentication.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_auth_group_add_secret
    */
   iscsi_auth_group_add_secret(params: IscsiAuthGroupAddSecretParams): Promise<RpcResult<'iscsi_auth_group_add_secret'>> {
@@ -3548,7 +4783,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_auth_group_remove_secret` RPC.
+   * Remove a secret from an existing authentication group for CHAP authentication.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_auth_group_remove_secret
    */
   iscsi_auth_group_remove_secret(params: IscsiAuthGroupRemoveSecretParams): Promise<RpcResult<'iscsi_auth_group_remove_secret'>> {
@@ -3556,7 +4791,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_create_auth_group` RPC.
+   * Create an authentication group for CHAP authentication.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_create_auth_group
    */
   iscsi_create_auth_group(params: IscsiCreateAuthGroupParams): Promise<RpcResult<'iscsi_create_auth_group'>> {
@@ -3564,7 +4799,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_create_initiator_group` RPC.
+   * Add an initiator group.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_create_initiator_group
    */
   iscsi_create_initiator_group(params: IscsiCreateInitiatorGroupParams): Promise<RpcResult<'iscsi_create_initiator_group'>> {
@@ -3572,7 +4807,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_create_portal_group` RPC.
+   * Add a portal group.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_create_portal_group
    */
   iscsi_create_portal_group(params: IscsiCreatePortalGroupParams): Promise<RpcResult<'iscsi_create_portal_group'>> {
@@ -3580,7 +4815,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_create_target_node` RPC.
+   * Add an iSCSI target node.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_create_target_node
    */
   iscsi_create_target_node(params: IscsiCreateTargetNodeParams): Promise<RpcResult<'iscsi_create_target_node'>> {
@@ -3588,7 +4823,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_delete_auth_group` RPC.
+   * Delete an existing authentication group for CHAP authentication.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_delete_auth_group
    */
   iscsi_delete_auth_group(params: IscsiDeleteAuthGroupParams): Promise<RpcResult<'iscsi_delete_auth_group'>> {
@@ -3596,7 +4831,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_delete_initiator_group` RPC.
+   * Delete an existing initiator group.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_delete_initiator_group
    */
   iscsi_delete_initiator_group(params: IscsiDeleteInitiatorGroupParams): Promise<RpcResult<'iscsi_delete_initiator_group'>> {
@@ -3604,7 +4839,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_delete_portal_group` RPC.
+   * Delete an existing portal group.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_delete_portal_group
    */
   iscsi_delete_portal_group(params: IscsiDeletePortalGroupParams): Promise<RpcResult<'iscsi_delete_portal_group'>> {
@@ -3612,7 +4847,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_delete_target_node` RPC.
+   * Delete an iSCSI target node.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_delete_target_node
    */
   iscsi_delete_target_node(params: IscsiDeleteTargetNodeParams): Promise<RpcResult<'iscsi_delete_target_node'>> {
@@ -3620,7 +4855,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_enable_histogram` RPC.
+   * Control whether collecting data for histogram is enabled for specified iscsi target node.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_enable_histogram
    */
   iscsi_enable_histogram(params: IscsiEnableHistogramParams): Promise<RpcResult<'iscsi_enable_histogram'>> {
@@ -3628,7 +4863,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_get_auth_groups` RPC.
+   * Show information about all existing authentication group for CHAP authentication.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_get_auth_groups
    */
   iscsi_get_auth_groups(): Promise<RpcResult<'iscsi_get_auth_groups'>> {
@@ -3636,7 +4871,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_get_connections` RPC.
+   * Show information about all active connections.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_get_connections
    */
   iscsi_get_connections(): Promise<RpcResult<'iscsi_get_connections'>> {
@@ -3644,7 +4879,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_get_histogram` RPC.
+   * Get latency histogram for specified iscsi target node.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_get_histogram
    */
   iscsi_get_histogram(params: IscsiGetHistogramParams): Promise<RpcResult<'iscsi_get_histogram'>> {
@@ -3652,7 +4887,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_get_initiator_groups` RPC.
+   * Show information about all available initiator groups.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_get_initiator_groups
    */
   iscsi_get_initiator_groups(): Promise<RpcResult<'iscsi_get_initiator_groups'>> {
@@ -3660,7 +4895,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_get_options` RPC.
+   * Show global parameters of iSCSI targets.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_get_options
    */
   iscsi_get_options(): Promise<RpcResult<'iscsi_get_options'>> {
@@ -3668,7 +4903,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_get_portal_groups` RPC.
+   * Show information about all available portal groups.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_get_portal_groups
    */
   iscsi_get_portal_groups(): Promise<RpcResult<'iscsi_get_portal_groups'>> {
@@ -3676,7 +4911,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_get_stats` RPC.
+   * Show stat information of iSCSI connections.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_get_stats
    */
   iscsi_get_stats(): Promise<RpcResult<'iscsi_get_stats'>> {
@@ -3684,7 +4919,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_get_target_nodes` RPC.
+   * Show information about all available iSCSI target nodes.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_get_target_nodes
    */
   iscsi_get_target_nodes(): Promise<RpcResult<'iscsi_get_target_nodes'>> {
@@ -3692,7 +4927,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_initiator_group_add_initiators` RPC.
+   * Add initiators to an existing initiator group.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_initiator_group_add_initiators
    */
   iscsi_initiator_group_add_initiators(params: IscsiInitiatorGroupAddInitiatorsParams): Promise<RpcResult<'iscsi_initiator_group_add_initiators'>> {
@@ -3700,7 +4935,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_initiator_group_remove_initiators` RPC.
+   * Remove initiators from an initiator group.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_initiator_group_remove_initiators
    */
   iscsi_initiator_group_remove_initiators(params: IscsiInitiatorGroupRemoveInitiatorsParams): Promise<RpcResult<'iscsi_initiator_group_remove_initiators'>> {
@@ -3708,7 +4943,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_portal_group_set_auth` RPC.
+   * Set CHAP authentication for discovery sessions specific for the existing iSCSI portal group.
+   * This RPC overwrites the setting by the global parameters for the iSCSI portal group.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_portal_group_set_auth
    */
   iscsi_portal_group_set_auth(params: IscsiPortalGroupSetAuthParams): Promise<RpcResult<'iscsi_portal_group_set_auth'>> {
@@ -3716,7 +4952,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_set_discovery_auth` RPC.
+   * Set CHAP authentication for sessions dynamically.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_set_discovery_auth
    */
   iscsi_set_discovery_auth(params?: IscsiSetDiscoveryAuthParams): Promise<RpcResult<'iscsi_set_discovery_auth'>> {
@@ -3724,7 +4960,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_set_options` RPC.
+   * Set global parameters for iSCSI targets.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_set_options
    */
   iscsi_set_options(params?: IscsiSetOptionsParams): Promise<RpcResult<'iscsi_set_options'>> {
@@ -3732,7 +4968,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_start_portal_group` RPC.
+   * Start listening on portals if the portal group is not started yet, or do nothing if the portal
+   * group already started. Return a success response for both cases.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_start_portal_group
    */
   iscsi_start_portal_group(params: IscsiStartPortalGroupParams): Promise<RpcResult<'iscsi_start_portal_group'>> {
@@ -3740,7 +4977,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_target_node_add_lun` RPC.
+   * Add an LUN to an existing iSCSI target node.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_target_node_add_lun
    */
   iscsi_target_node_add_lun(params: IscsiTargetNodeAddLunParams): Promise<RpcResult<'iscsi_target_node_add_lun'>> {
@@ -3748,7 +4985,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_target_node_add_pg_ig_maps` RPC.
+   * Add initiator group to portal group mappings to an existing iSCSI target node.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_target_node_add_pg_ig_maps
    */
   iscsi_target_node_add_pg_ig_maps(params: IscsiTargetNodeAddPgIgMapsParams): Promise<RpcResult<'iscsi_target_node_add_pg_ig_maps'>> {
@@ -3756,7 +4993,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_target_node_remove_pg_ig_maps` RPC.
+   * Delete initiator group to portal group mappings from an existing iSCSI target node.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_target_node_remove_pg_ig_maps
    */
   iscsi_target_node_remove_pg_ig_maps(params: IscsiTargetNodeRemovePgIgMapsParams): Promise<RpcResult<'iscsi_target_node_remove_pg_ig_maps'>> {
@@ -3764,7 +5001,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_target_node_request_logout` RPC.
+   * For the target node, request connections whose portal group tag match to logout, or request all
+   * connections to logout if portal group tag is omitted.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_target_node_request_logout
    */
   iscsi_target_node_request_logout(params: IscsiTargetNodeRequestLogoutParams): Promise<RpcResult<'iscsi_target_node_request_logout'>> {
@@ -3772,7 +5010,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_target_node_set_auth` RPC.
+   * Set CHAP authentication to an existing iSCSI target node.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_target_node_set_auth
    */
   iscsi_target_node_set_auth(params: IscsiTargetNodeSetAuthParams): Promise<RpcResult<'iscsi_target_node_set_auth'>> {
@@ -3780,7 +5018,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `iscsi_target_node_set_redirect` RPC.
+   * Update redirect portal of the primary portal group for the target node,
    * @see https://spdk.io/doc/jsonrpc.html#rpc_iscsi_target_node_set_redirect
    */
   iscsi_target_node_set_redirect(params: IscsiTargetNodeSetRedirectParams): Promise<RpcResult<'iscsi_target_node_set_redirect'>> {
@@ -3788,7 +5026,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `keyring_file_add_key` RPC.
+   * Add a file-based key to a keyring.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_keyring_file_add_key
    */
   keyring_file_add_key(params: KeyringFileAddKeyParams): Promise<RpcResult<'keyring_file_add_key'>> {
@@ -3796,7 +5034,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `keyring_file_remove_key` RPC.
+   * Remove a file-based key from a keyring.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_keyring_file_remove_key
    */
   keyring_file_remove_key(params: KeyringFileRemoveKeyParams): Promise<RpcResult<'keyring_file_remove_key'>> {
@@ -3804,7 +5042,9 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `keyring_get_keys` RPC.
+   * Get a list of available keys.  This RPC will only list keys that are currently attached to a
+   * keyring.  Dynamically loaded keys (via the `probe_key()` callback) will only be included if
+   * they're currently in-use (i.e. with active references obtained via `spdk_keyring_get_key()`).
    * @see https://spdk.io/doc/jsonrpc.html#rpc_keyring_get_keys
    */
   keyring_get_keys(): Promise<RpcResult<'keyring_get_keys'>> {
@@ -3812,7 +5052,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `keyring_linux_set_options` RPC.
+   * Set options of the keyring_linux module.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_keyring_linux_set_options
    */
   keyring_linux_set_options(params?: KeyringLinuxSetOptionsParams): Promise<RpcResult<'keyring_linux_set_options'>> {
@@ -3820,7 +5060,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `log_clear_flag` RPC.
+   * Disable logging for specific portions of the application. The list of possible log flags can be
+   * obtained using the `log_get_flags` RPC and may be different for each application.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_log_clear_flag
    */
   log_clear_flag(params: LogClearFlagParams): Promise<RpcResult<'log_clear_flag'>> {
@@ -3828,7 +5069,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `log_enable_timestamps` RPC.
+   * Enable or disable timestamps.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_log_enable_timestamps
    */
   log_enable_timestamps(params: LogEnableTimestampsParams): Promise<RpcResult<'log_enable_timestamps'>> {
@@ -3836,7 +5077,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `log_get_flags` RPC.
+   * Get the list of valid flags for this application and whether they are currently enabled.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_log_get_flags
    */
   log_get_flags(): Promise<RpcResult<'log_get_flags'>> {
@@ -3844,7 +5085,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `log_get_level` RPC.
+   * Get the current logging level output by the `log` module.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_log_get_level
    */
   log_get_level(): Promise<RpcResult<'log_get_level'>> {
@@ -3852,7 +5093,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `log_get_print_level` RPC.
+   * Get the current level at which output will additionally be sent to the current console.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_log_get_print_level
    */
   log_get_print_level(): Promise<RpcResult<'log_get_print_level'>> {
@@ -3860,7 +5101,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `log_set_flag` RPC.
+   * Enable logging for specific portions of the application. The list of possible log flags can be
+   * obtained using the `log_get_flags` RPC and may be different for each application.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_log_set_flag
    */
   log_set_flag(params: LogSetFlagParams): Promise<RpcResult<'log_set_flag'>> {
@@ -3868,7 +5110,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `log_set_level` RPC.
+   * Set the current logging level output by the `log` module.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_log_set_level
    */
   log_set_level(params: LogSetLevelParams): Promise<RpcResult<'log_set_level'>> {
@@ -3876,7 +5118,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `log_set_print_level` RPC.
+   * Set the current level at which output will additionally be sent to the current console.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_log_set_print_level
    */
   log_set_print_level(params: LogSetPrintLevelParams): Promise<RpcResult<'log_set_print_level'>> {
@@ -3884,7 +5126,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `mlx5_scan_accel_module` RPC.
+   * Enable mlx5 accel offload
    * @see https://spdk.io/doc/jsonrpc.html#rpc_mlx5_scan_accel_module
    */
   mlx5_scan_accel_module(params?: Mlx5ScanAccelModuleParams): Promise<RpcResult<'mlx5_scan_accel_module'>> {
@@ -3892,7 +5134,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nbd_get_disks` RPC.
+   * Display all or specified NBD device list
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nbd_get_disks
    */
   nbd_get_disks(params?: NbdGetDisksParams): Promise<RpcResult<'nbd_get_disks'>> {
@@ -3900,7 +5142,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nbd_start_disk` RPC.
+   * Start to export one SPDK bdev as NBD disk
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nbd_start_disk
    */
   nbd_start_disk(params: NbdStartDiskParams): Promise<RpcResult<'nbd_start_disk'>> {
@@ -3908,7 +5150,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nbd_stop_disk` RPC.
+   * Stop one NBD disk which is based on SPDK bdev.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nbd_stop_disk
    */
   nbd_stop_disk(params: NbdStopDiskParams): Promise<RpcResult<'nbd_stop_disk'>> {
@@ -3916,7 +5158,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `notify_get_notifications` RPC.
+   * Request notifications. Returns array of notifications that happened since the specified id (or
+   * first that is available).
    * @see https://spdk.io/doc/jsonrpc.html#rpc_notify_get_notifications
    */
   notify_get_notifications(params?: NotifyGetNotificationsParams): Promise<RpcResult<'notify_get_notifications'>> {
@@ -3924,7 +5167,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `notify_get_types` RPC.
+   * Return list of all supported notification types.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_notify_get_types
    */
   notify_get_types(): Promise<RpcResult<'notify_get_types'>> {
@@ -3932,7 +5175,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_create_subsystem` RPC.
+   * Construct an NVMe over Fabrics target subsystem.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_create_subsystem
    */
   nvmf_create_subsystem(params: NvmfCreateSubsystemParams): Promise<RpcResult<'nvmf_create_subsystem'>> {
@@ -3940,7 +5183,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_create_transport` RPC.
+   * Initialize an NVMe-oF transport with the given options.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_create_transport
    */
   nvmf_create_transport(params: NvmfCreateTransportParams): Promise<RpcResult<'nvmf_create_transport'>> {
@@ -3948,7 +5191,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_delete_subsystem` RPC.
+   * Delete an existing NVMe-oF subsystem.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_delete_subsystem
    */
   nvmf_delete_subsystem(params: NvmfDeleteSubsystemParams): Promise<RpcResult<'nvmf_delete_subsystem'>> {
@@ -3956,7 +5199,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_discovery_add_referral` RPC.
+   * Add a discovery service referral to an NVMe-oF target. If a referral with the given parameters
+   * already exists, no action will be taken.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_discovery_add_referral
    */
   nvmf_discovery_add_referral(params: NvmfDiscoveryAddReferralParams): Promise<RpcResult<'nvmf_discovery_add_referral'>> {
@@ -3972,7 +5216,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_discovery_remove_referral` RPC.
+   * Remove a discovery service referral from an NVMe-oF target.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_discovery_remove_referral
    */
   nvmf_discovery_remove_referral(params: NvmfDiscoveryRemoveReferralParams): Promise<RpcResult<'nvmf_discovery_remove_referral'>> {
@@ -3980,7 +5224,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_get_stats` RPC.
+   * Retrieve current statistics of the NVMf subsystem.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_get_stats
    */
   nvmf_get_stats(params?: NvmfGetStatsParams): Promise<RpcResult<'nvmf_get_stats'>> {
@@ -4004,7 +5248,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_ns_add_host` RPC.
+   * Make the specified namespace of the specified subnqn visible to any existing or future
+   * controllers with the specified hostnqn.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_ns_add_host
    */
   nvmf_ns_add_host(params: NvmfNsAddHostParams): Promise<RpcResult<'nvmf_ns_add_host'>> {
@@ -4012,7 +5257,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_ns_remove_host` RPC.
+   * Make the specified namespace of the specified subnqn not visible to any existing or future
+   * controllers with the specified hostnqn.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_ns_remove_host
    */
   nvmf_ns_remove_host(params: NvmfNsRemoveHostParams): Promise<RpcResult<'nvmf_ns_remove_host'>> {
@@ -4020,7 +5266,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_publish_mdns_prr` RPC.
+   * This interface is used to publish an NVMf target's service location using mDNS (Multicast DNS)
+   * protocol. It allows clients to discover the NVMf target using the published service location.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_publish_mdns_prr
    */
   nvmf_publish_mdns_prr(params?: NvmfPublishMdnsPrrParams): Promise<RpcResult<'nvmf_publish_mdns_prr'>> {
@@ -4028,7 +5275,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_set_config` RPC.
+   * Set global configuration of NVMe-oF target.  This RPC may only be called before SPDK subsystems
+   * have been initialized.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_set_config
    */
   nvmf_set_config(params?: NvmfSetConfigParams): Promise<RpcResult<'nvmf_set_config'>> {
@@ -4036,7 +5284,10 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_set_crdt` RPC.
+   * Set the 3 CRDT (Command Retry Delay Time) values. For details about CRDT, please refer to the
+   * NVMe specification. Currently all the SPDK nvmf subsystems share the same CRDT values. The
+   * default values are 0. This rpc can only be invoked in STARTUP stage. All values are in units of
+   * 100 milliseconds (same as the NVMe specification).
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_set_crdt
    */
   nvmf_set_crdt(params?: NvmfSetCrdtParams): Promise<RpcResult<'nvmf_set_crdt'>> {
@@ -4044,15 +5295,18 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_set_max_subsystems` RPC.
+   * Set the maximum allowed subsystems for the NVMe-oF target.  This RPC may only be called before
+   * SPDK subsystems have been initialized.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_set_max_subsystems
    */
-  nvmf_set_max_subsystems(params: NvmfSetMaxSubsystemsParams): Promise<RpcResult<'nvmf_set_max_subsystems'>> {
+  nvmf_set_max_subsystems(params?: NvmfSetMaxSubsystemsParams): Promise<RpcResult<'nvmf_set_max_subsystems'>> {
     return this.call('nvmf_set_max_subsystems', params);
   }
 
   /**
-   * Calls the `nvmf_stop_mdns_prr` RPC.
+   * This interface is used to stop publishing the NVMf target's service location using mDNS
+   * (Multicast DNS) protocol. It removes the published service location, preventing clients from
+   * discovering the NVMf target.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_stop_mdns_prr
    */
   nvmf_stop_mdns_prr(params?: NvmfStopMdnsPrrParams): Promise<RpcResult<'nvmf_stop_mdns_prr'>> {
@@ -4060,7 +5314,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_subsystem_add_host` RPC.
+   * Add a host NQN to the list of allowed hosts.  Adding an already allowed host will result in an
+   * error.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_subsystem_add_host
    */
   nvmf_subsystem_add_host(params: NvmfSubsystemAddHostParams): Promise<RpcResult<'nvmf_subsystem_add_host'>> {
@@ -4068,7 +5323,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_subsystem_add_listener` RPC.
+   * Add a new listen address to an NVMe-oF subsystem.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_subsystem_add_listener
    */
   nvmf_subsystem_add_listener(params: NvmfSubsystemAddListenerParams): Promise<RpcResult<'nvmf_subsystem_add_listener'>> {
@@ -4076,7 +5331,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_subsystem_add_ns` RPC.
+   * Add a namespace to a subsystem. The namespace ID is returned as the result.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_subsystem_add_ns
    */
   nvmf_subsystem_add_ns(params: NvmfSubsystemAddNsParams): Promise<RpcResult<'nvmf_subsystem_add_ns'>> {
@@ -4084,7 +5339,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_subsystem_allow_any_host` RPC.
+   * Configure a subsystem to allow any host to connect or to enforce the host NQN list.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_subsystem_allow_any_host
    */
   nvmf_subsystem_allow_any_host(params: NvmfSubsystemAllowAnyHostParams): Promise<RpcResult<'nvmf_subsystem_allow_any_host'>> {
@@ -4116,7 +5371,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_subsystem_listener_set_ana_state` RPC.
+   * Set ANA state of a listener for an NVMe-oF subsystem. Only the ANA state of the specified ANA
+   * group is updated, or ANA states of all ANA groups if ANA group is not specified.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_subsystem_listener_set_ana_state
    */
   nvmf_subsystem_listener_set_ana_state(params: NvmfSubsystemListenerSetAnaStateParams): Promise<RpcResult<'nvmf_subsystem_listener_set_ana_state'>> {
@@ -4124,7 +5380,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_subsystem_remove_host` RPC.
+   * Remove a host NQN from the list of allowed hosts.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_subsystem_remove_host
    */
   nvmf_subsystem_remove_host(params: NvmfSubsystemRemoveHostParams): Promise<RpcResult<'nvmf_subsystem_remove_host'>> {
@@ -4132,7 +5388,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_subsystem_remove_listener` RPC.
+   * Remove a listen address from an NVMe-oF subsystem.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_subsystem_remove_listener
    */
   nvmf_subsystem_remove_listener(params: NvmfSubsystemRemoveListenerParams): Promise<RpcResult<'nvmf_subsystem_remove_listener'>> {
@@ -4140,7 +5396,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_subsystem_remove_ns` RPC.
+   * Remove a namespace from a subsystem.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_subsystem_remove_ns
    */
   nvmf_subsystem_remove_ns(params: NvmfSubsystemRemoveNsParams): Promise<RpcResult<'nvmf_subsystem_remove_ns'>> {
@@ -4148,7 +5404,9 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_subsystem_set_keys` RPC.
+   * Set keys required for a host to connect to a given subsystem.  This will overwrite the keys set
+   * by `nvmf_subsystem_add_host`.  If none of the keys are provided, host's keys will be cleared,
+   * allowing it to connect without authentication.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_subsystem_set_keys
    */
   nvmf_subsystem_set_keys(params: NvmfSubsystemSetKeysParams): Promise<RpcResult<'nvmf_subsystem_set_keys'>> {
@@ -4156,7 +5414,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `nvmf_subsystem_set_ns_ana_group` RPC.
+   * Change ANA group ID of a namespace in a subsystem.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_nvmf_subsystem_set_ns_ana_group
    */
   nvmf_subsystem_set_ns_ana_group(params: NvmfSubsystemSetNsAnaGroupParams): Promise<RpcResult<'nvmf_subsystem_set_ns_ana_group'>> {
@@ -4164,7 +5422,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `rpc_get_methods` RPC.
+   * Get an array of supported RPC methods.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_rpc_get_methods
    */
   rpc_get_methods(params?: RpcGetMethodsParams): Promise<RpcResult<'rpc_get_methods'>> {
@@ -4172,7 +5430,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `scheduler_set_options` RPC.
+   * Set options for scheduler.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_scheduler_set_options
    */
   scheduler_set_options(params?: SchedulerSetOptionsParams): Promise<RpcResult<'scheduler_set_options'>> {
@@ -4180,7 +5438,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `scsi_get_devices` RPC.
+   * Display SCSI devices
    * @see https://spdk.io/doc/jsonrpc.html#rpc_scsi_get_devices
    */
   scsi_get_devices(): Promise<RpcResult<'scsi_get_devices'>> {
@@ -4188,7 +5446,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `sock_get_default_impl` RPC.
+   * Get the name of the default sock implementation.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_sock_get_default_impl
    */
   sock_get_default_impl(): Promise<RpcResult<'sock_get_default_impl'>> {
@@ -4196,7 +5454,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `sock_impl_get_options` RPC.
+   * Get parameters for the socket layer implementation.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_sock_impl_get_options
    */
   sock_impl_get_options(params: SockImplGetOptionsParams): Promise<RpcResult<'sock_impl_get_options'>> {
@@ -4204,7 +5462,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `sock_impl_set_options` RPC.
+   * Set parameters for the socket layer implementation.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_sock_impl_set_options
    */
   sock_impl_set_options(params: SockImplSetOptionsParams): Promise<RpcResult<'sock_impl_set_options'>> {
@@ -4212,7 +5470,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `sock_set_default_impl` RPC.
+   * Set the default sock implementation.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_sock_set_default_impl
    */
   sock_set_default_impl(params: SockSetDefaultImplParams): Promise<RpcResult<'sock_set_default_impl'>> {
@@ -4220,7 +5478,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `spdk_get_version` RPC.
+   * Get the version info of the running SPDK application.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_spdk_get_version
    */
   spdk_get_version(): Promise<RpcResult<'spdk_get_version'>> {
@@ -4228,7 +5486,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `spdk_kill_instance` RPC.
+   * Send a signal to the application.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_spdk_kill_instance
    */
   spdk_kill_instance(params: SpdkKillInstanceParams): Promise<RpcResult<'spdk_kill_instance'>> {
@@ -4236,7 +5494,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `thread_get_io_channels` RPC.
+   * Retrieve current IO channels of all the threads.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_thread_get_io_channels
    */
   thread_get_io_channels(): Promise<RpcResult<'thread_get_io_channels'>> {
@@ -4244,7 +5502,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `thread_get_pollers` RPC.
+   * Retrieve current pollers of all the threads.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_thread_get_pollers
    */
   thread_get_pollers(): Promise<RpcResult<'thread_get_pollers'>> {
@@ -4252,7 +5510,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `thread_get_stats` RPC.
+   * Retrieve current statistics of all the threads.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_thread_get_stats
    */
   thread_get_stats(): Promise<RpcResult<'thread_get_stats'>> {
@@ -4260,7 +5518,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `thread_set_cpumask` RPC.
+   * Set the cpumask of the thread to the specified value. The thread may be migrated to one of the
+   * specified CPUs.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_thread_set_cpumask
    */
   thread_set_cpumask(params: ThreadSetCpumaskParams): Promise<RpcResult<'thread_set_cpumask'>> {
@@ -4268,7 +5527,10 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `trace_clear_tpoint_mask` RPC.
+   * Disable tracepoint mask on a specific tpoint group. For example "bdev" for bdev trace group,
+   * and 0x1 to disable the first tracepoint inside the group (BDEV_IO_START). For a full
+   * description of all available trace groups, see [tracepoint
+   * documentation](https://spdk.io/doc/tracepoints.html).
    * @see https://spdk.io/doc/jsonrpc.html#rpc_trace_clear_tpoint_mask
    */
   trace_clear_tpoint_mask(params: TraceClearTpointMaskParams): Promise<RpcResult<'trace_clear_tpoint_mask'>> {
@@ -4276,7 +5538,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `trace_disable_tpoint_group` RPC.
+   * Disable trace on a specific tpoint group. For example "bdev" for bdev trace group, "all" for
+   * all trace groups.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_trace_disable_tpoint_group
    */
   trace_disable_tpoint_group(params: TraceDisableTpointGroupParams): Promise<RpcResult<'trace_disable_tpoint_group'>> {
@@ -4284,7 +5547,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `trace_enable_tpoint_group` RPC.
+   * Enable trace on a specific tpoint group. For example "bdev" for bdev trace group, "all" for all
+   * trace groups.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_trace_enable_tpoint_group
    */
   trace_enable_tpoint_group(params: TraceEnableTpointGroupParams): Promise<RpcResult<'trace_enable_tpoint_group'>> {
@@ -4292,7 +5556,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `trace_get_info` RPC.
+   * Get name of shared memory file, list of the available trace point groups and mask of the
+   * available trace points for each group
    * @see https://spdk.io/doc/jsonrpc.html#rpc_trace_get_info
    */
   trace_get_info(): Promise<RpcResult<'trace_get_info'>> {
@@ -4300,7 +5565,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `trace_get_tpoint_group_mask` RPC.
+   * Display mask info for every group.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_trace_get_tpoint_group_mask
    */
   trace_get_tpoint_group_mask(): Promise<RpcResult<'trace_get_tpoint_group_mask'>> {
@@ -4308,7 +5573,11 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `trace_set_tpoint_mask` RPC.
+   * Enable tracepoint mask on a specific tpoint group. For example "bdev" for bdev trace group, and
+   * 0x1 to enable the first tracepoint inside the group (BDEV_IO_START). This command will not
+   * disable already active tracepoints or those not specified in the mask. For a full description
+   * of all available trace groups, see [tracepoint
+   * documentation](https://spdk.io/doc/tracepoints.html).
    * @see https://spdk.io/doc/jsonrpc.html#rpc_trace_set_tpoint_mask
    */
   trace_set_tpoint_mask(params: TraceSetTpointMaskParams): Promise<RpcResult<'trace_set_tpoint_mask'>> {
@@ -4316,7 +5585,9 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `ublk_create_target` RPC.
+   * Start to create ublk threads and initialize ublk target. It will return an error if user calls
+   * this RPC twice without ublk_destroy_target in between. It will use current cpumask in SPDK when
+   * user does not specify cpumask option.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_ublk_create_target
    */
   ublk_create_target(params?: UblkCreateTargetParams): Promise<RpcResult<'ublk_create_target'>> {
@@ -4324,7 +5595,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `ublk_destroy_target` RPC.
+   * Release all UBLK devices and destroy ublk target.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_ublk_destroy_target
    */
   ublk_destroy_target(): Promise<RpcResult<'ublk_destroy_target'>> {
@@ -4332,7 +5603,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `ublk_get_disks` RPC.
+   * Display full or specified ublk device list
    * @see https://spdk.io/doc/jsonrpc.html#rpc_ublk_get_disks
    */
   ublk_get_disks(params?: UblkGetDisksParams): Promise<RpcResult<'ublk_get_disks'>> {
@@ -4340,7 +5611,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `ublk_recover_disk` RPC.
+   * Recover original UBLK device with ID and block device
    * @see https://spdk.io/doc/jsonrpc.html#rpc_ublk_recover_disk
    */
   ublk_recover_disk(params: UblkRecoverDiskParams): Promise<RpcResult<'ublk_recover_disk'>> {
@@ -4348,7 +5619,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `ublk_start_disk` RPC.
+   * Start to export one SPDK bdev as a UBLK device
    * @see https://spdk.io/doc/jsonrpc.html#rpc_ublk_start_disk
    */
   ublk_start_disk(params: UblkStartDiskParams): Promise<RpcResult<'ublk_start_disk'>> {
@@ -4356,7 +5627,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `ublk_stop_disk` RPC.
+   * Delete a UBLK device
    * @see https://spdk.io/doc/jsonrpc.html#rpc_ublk_stop_disk
    */
   ublk_stop_disk(params: UblkStopDiskParams): Promise<RpcResult<'ublk_stop_disk'>> {
@@ -4364,7 +5635,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vfu_tgt_set_base_path` RPC.
+   * Set base path of Unix Domain socket file.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vfu_tgt_set_base_path
    */
   vfu_tgt_set_base_path(params: VfuTgtSetBasePathParams): Promise<RpcResult<'vfu_tgt_set_base_path'>> {
@@ -4372,7 +5643,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vfu_virtio_create_blk_endpoint` RPC.
+   * Create vfio-user virtio-blk PCI endpoint.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vfu_virtio_create_blk_endpoint
    */
   vfu_virtio_create_blk_endpoint(params: VfuVirtioCreateBlkEndpointParams): Promise<RpcResult<'vfu_virtio_create_blk_endpoint'>> {
@@ -4380,7 +5651,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vfu_virtio_create_fs_endpoint` RPC.
+   * Create vfio-user virtio-fs PCI endpoint.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vfu_virtio_create_fs_endpoint
    */
   vfu_virtio_create_fs_endpoint(params: VfuVirtioCreateFsEndpointParams): Promise<RpcResult<'vfu_virtio_create_fs_endpoint'>> {
@@ -4388,7 +5659,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vfu_virtio_create_scsi_endpoint` RPC.
+   * Create vfio-user virtio-scsi PCI endpoint.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vfu_virtio_create_scsi_endpoint
    */
   vfu_virtio_create_scsi_endpoint(params: VfuVirtioCreateScsiEndpointParams): Promise<RpcResult<'vfu_virtio_create_scsi_endpoint'>> {
@@ -4396,7 +5667,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vfu_virtio_delete_endpoint` RPC.
+   * Delete PCI device via endpoint name.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vfu_virtio_delete_endpoint
    */
   vfu_virtio_delete_endpoint(params: VfuVirtioDeleteEndpointParams): Promise<RpcResult<'vfu_virtio_delete_endpoint'>> {
@@ -4404,7 +5675,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vfu_virtio_scsi_add_target` RPC.
+   * Add block device to specified SCSI target of vfio-user virtio-scsi PCI endpoint.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vfu_virtio_scsi_add_target
    */
   vfu_virtio_scsi_add_target(params: VfuVirtioScsiAddTargetParams): Promise<RpcResult<'vfu_virtio_scsi_add_target'>> {
@@ -4412,7 +5683,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vfu_virtio_scsi_remove_target` RPC.
+   * Remove a SCSI target of vfio-user virtio-scsi PCI endpoint.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vfu_virtio_scsi_remove_target
    */
   vfu_virtio_scsi_remove_target(params: VfuVirtioScsiRemoveTargetParams): Promise<RpcResult<'vfu_virtio_scsi_remove_target'>> {
@@ -4420,7 +5691,11 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vhost_controller_set_coalescing` RPC.
+   * Controls interrupt coalescing for specific target. Because `delay_base_us` is used to calculate
+   * delay in CPU ticks there is no hardcoded limit for this parameter. Only limitation is that
+   * final delay in CPU ticks might not overflow 32 bit unsigned integer (which is more than 1s @
+   * 4GHz CPU). In real scenarios `delay_base_us` should be much lower than 150us. To disable
+   * coalescing set `delay_base_us` to 0.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vhost_controller_set_coalescing
    */
   vhost_controller_set_coalescing(params: VhostControllerSetCoalescingParams): Promise<RpcResult<'vhost_controller_set_coalescing'>> {
@@ -4428,7 +5703,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vhost_create_blk_controller` RPC.
+   * Create vhost block controller
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vhost_create_blk_controller
    */
   vhost_create_blk_controller(params: VhostCreateBlkControllerParams): Promise<RpcResult<'vhost_create_blk_controller'>> {
@@ -4436,7 +5711,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vhost_create_scsi_controller` RPC.
+   * Construct vhost SCSI target.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vhost_create_scsi_controller
    */
   vhost_create_scsi_controller(params: VhostCreateScsiControllerParams): Promise<RpcResult<'vhost_create_scsi_controller'>> {
@@ -4444,7 +5719,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vhost_delete_controller` RPC.
+   * Remove vhost target.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vhost_delete_controller
    */
   vhost_delete_controller(params: VhostDeleteControllerParams): Promise<RpcResult<'vhost_delete_controller'>> {
@@ -4452,7 +5727,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vhost_get_controllers` RPC.
+   * Display information about all or specific vhost controller(s).
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vhost_get_controllers
    */
   vhost_get_controllers(params?: VhostGetControllersParams): Promise<RpcResult<'vhost_get_controllers'>> {
@@ -4460,7 +5735,8 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vhost_scsi_controller_add_target` RPC.
+   * In vhost target `ctrlr` create SCSI target with ID `scsi_target_num` and add `bdev_name` as LUN
+   * 0.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vhost_scsi_controller_add_target
    */
   vhost_scsi_controller_add_target(params: VhostScsiControllerAddTargetParams): Promise<RpcResult<'vhost_scsi_controller_add_target'>> {
@@ -4468,7 +5744,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vhost_scsi_controller_remove_target` RPC.
+   * Remove SCSI target ID `scsi_target_num` from vhost target `scsi_target_num`.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vhost_scsi_controller_remove_target
    */
   vhost_scsi_controller_remove_target(params: VhostScsiControllerRemoveTargetParams): Promise<RpcResult<'vhost_scsi_controller_remove_target'>> {
@@ -4476,7 +5752,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vhost_start_scsi_controller` RPC.
+   * Start vhost SCSI controller, if controller is already started, do nothing.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vhost_start_scsi_controller
    */
   vhost_start_scsi_controller(params: VhostStartScsiControllerParams): Promise<RpcResult<'vhost_start_scsi_controller'>> {
@@ -4484,7 +5760,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `virtio_blk_create_transport` RPC.
+   * Create virtio blk transport.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_virtio_blk_create_transport
    */
   virtio_blk_create_transport(params: VirtioBlkCreateTransportParams): Promise<RpcResult<'virtio_blk_create_transport'>> {
@@ -4500,7 +5776,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vmd_enable` RPC.
+   * Enable VMD enumeration.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vmd_enable
    */
   vmd_enable(): Promise<RpcResult<'vmd_enable'>> {
@@ -4508,7 +5784,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vmd_remove_device` RPC.
+   * Remove a device behind a VMD.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vmd_remove_device
    */
   vmd_remove_device(params: VmdRemoveDeviceParams): Promise<RpcResult<'vmd_remove_device'>> {
@@ -4516,7 +5792,7 @@ export abstract class RpcMethods {
   }
 
   /**
-   * Calls the `vmd_rescan` RPC.
+   * Force a rescan of the devices behind VMD.
    * @see https://spdk.io/doc/jsonrpc.html#rpc_vmd_rescan
    */
   vmd_rescan(): Promise<RpcResult<'vmd_rescan'>> {

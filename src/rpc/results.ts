@@ -1,8 +1,10 @@
-// Result types of the most used SPDK RPC methods. The schema describes parameters only, so these are
-// written by hand from the JSON that SPDK v26.01 writes (the spdk_json_write_* calls of each RPC
-// handler, named in each comment). Fields that SPDK writes only in some cases are optional; numbers
-// are plain JSON numbers, so 64-bit counters above 2^53 lose precision when parsed.
+// Result types of the most used SPDK RPC methods, and RpcResult, which combines them with the types
+// inferred from SPDK's documented examples (results.generated.ts). The ones here are written by hand
+// from the JSON that SPDK v26.01 writes (the spdk_json_write_* calls of each RPC handler, named in
+// each comment). Fields that SPDK writes only in some cases are optional; numbers are plain JSON
+// numbers, so 64-bit counters above 2^53 lose precision when parsed.
 import type { RpcMethodName } from './methods.generated';
+import type { RpcDocumentedResultMap } from './results.generated';
 
 /** QoS limits of a bdev; 0 means unlimited (lib/bdev/bdev.c qos_rpc_type). */
 export interface BdevRateLimits {
@@ -321,7 +323,10 @@ export interface LvolStoreInfo {
   max_growable_size: number;
 }
 
-/** Result types of the methods typed so far; methods not listed here resolve to `unknown`. */
+/**
+ * Result types written by hand from SPDK's C code, more precise than the ones inferred from SPDK's
+ * examples (optional fields, unions); they take precedence over RpcDocumentedResultMap.
+ */
 export interface RpcResultMap {
   bdev_get_bdevs: BdevInfo[];
   bdev_get_iostat: BdevIostatResult;
@@ -349,10 +354,17 @@ export interface RpcResultMap {
   thread_get_stats: ThreadGetStatsResult;
 }
 
-/** The result type of a method: its entry in RpcResultMap, else `unknown`. */
-export type RpcResult<M extends string> = M extends keyof RpcResultMap ? RpcResultMap[M] : unknown;
+/**
+ * The result type of a method: its hand-written entry in RpcResultMap, else the type inferred from
+ * SPDK's documented example response (RpcDocumentedResultMap, generated), else `unknown`.
+ */
+export type RpcResult<M extends string> = M extends keyof RpcResultMap
+  ? RpcResultMap[M]
+  : M extends keyof RpcDocumentedResultMap
+    ? RpcDocumentedResultMap[M]
+    : unknown;
 
 // Compile-time check that every key above is a method of the schema (catches typos and removals).
-/** @internal Compile-time check that every result type names a real method. */
+/** Compile-time check that every result type names a real method (part of the published types: RpcTypedResultMethod uses it). */
 export type AssertKnownMethods<T extends RpcMethodName> = T;
 export type RpcTypedResultMethod = AssertKnownMethods<keyof RpcResultMap>;

@@ -1,10 +1,21 @@
 // Block I/O on malloc and null bdevs created from the start config.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Spdk, type Bdev } from '../../src';
 import { describeSpdk, forceGc } from './support';
 
 const MALLOC_BLOCKS = 32768; // 16 MiB of 512-byte blocks
+
+/** CPU time (user + system) of this process's main thread, the JS thread, in ms (from /proc, in clock ticks). */
+function jsThreadCpuMs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd (state) on
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 describeSpdk('bdev I/O', () => {
   let spdk: Spdk;
@@ -153,11 +164,30 @@ describeSpdk('bdev I/O', () => {
     expect((await fine).every((x) => x === 7)).toBe(true);
   });
 
-  it('works without spinning (spinUs: 0): every completion wakes the JS thread', async () => {
+  it('works without spinning (spinUs: 0): the JS thread sleeps while I/O is in flight', async () => {
     await using bdev = await spdk.openBdev('Malloc4k', { write: true, spinUs: 0 });
     const writes = Array.from({ length: 300 }, (_, i) => bdev.write(i * 4096, Buffer.alloc(4096, i)));
     await Promise.all(writes);
     for (const i of [0, 150, 299]) expect((await bdev.read(i * 4096, 4096))[0]).toBe(i % 256);
+
+    // A bdev whose every write takes 5 ms: the JS thread's own CPU time (not the reactor's) while
+    // it waits shows whether it sleeps (spinUs: 0) or busy-waits (spinUs: 10000, which spins up to
+    // the ring's 1 ms turn before each sleep: about 1 ms of CPU per write).
+    await spdk.rpc.bdev_malloc_create({ name: 'SlowBase', num_blocks: 64, block_size: 4096 });
+    await spdk.rpc.bdev_delay_create({ base_bdev_name: 'SlowBase', name: 'Slow', avg_read_latency: 5000, p99_read_latency: 5000, avg_write_latency: 5000, p99_write_latency: 5000 });
+    const cpuWhileWaiting = async (spinUs: number): Promise<{ cpuMs: number; wallMs: number }> => {
+      await using slow = await spdk.openBdev('Slow', { write: true, spinUs });
+      const data = Buffer.alloc(4096, 3);
+      const cpu = jsThreadCpuMs();
+      const started = performance.now();
+      for (let i = 0; i < 100; i++) await slow.write((i % 64) * 4096, data);
+      return { cpuMs: jsThreadCpuMs() - cpu, wallMs: performance.now() - started };
+    };
+    const sleeping = await cpuWhileWaiting(0);
+    const spinning = await cpuWhileWaiting(10_000);
+    expect(sleeping.wallMs).toBeGreaterThan(100 * 4); // the delay bdev did delay
+    expect(sleeping.cpuMs, JSON.stringify({ sleeping, spinning })).toBeLessThan(sleeping.wallMs * 0.15);
+    expect(spinning.cpuMs, JSON.stringify({ sleeping, spinning })).toBeGreaterThan(sleeping.cpuMs + 50);
   });
 
   it('refuses a spinUs that is not 0 to 10000 microseconds with a RangeError', async () => {

@@ -1,6 +1,7 @@
 // I/O with SPDK in interrupt mode: the reactor sleeps when idle, so the rings' doorbells and
 // pollers (native/ring.h) must wake it, and it must go back to sleep once the I/O is done.
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Spdk } from '../../src';
 import { describeSpdk, mallocConfig } from './support';
@@ -41,4 +42,52 @@ describeSpdk('interrupt mode', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
   });
+
+  it('goes back to sleep when idle: no ring poller stays active, and the reactor uses no CPU', async (ctx) => {
+    await using bdev = await spdk.openBdev('IM', { write: true });
+    await Promise.all(Array.from({ length: 32 }, (_, i) => bdev.write(i * 4096, Buffer.alloc(4096, i))));
+    await new Promise((r) => setTimeout(r, 100));
+
+    const { threads } = await spdk.rpc.thread_get_pollers();
+    const active = threads.flatMap((t) => t.active_pollers.map((p) => p.name));
+    // spdk-node's own pollers (the rings') must have stopped.
+    expect(active.filter((name) => name.startsWith('spdk_node'))).toEqual([]);
+
+    // What the reactors cost while idle, measured from their threads' CPU time.
+    const before = reactorCpuSeconds();
+    const wallStart = process.hrtime.bigint();
+    await new Promise((r) => setTimeout(r, 1000));
+    const cores = (reactorCpuSeconds() - before) / (Number(process.hrtime.bigint() - wallStart) / 1e9);
+    // A reactor that never slept would use a whole core. With every subsystem linked in, some
+    // pollers cannot sleep (the iSCSI target's, malloc's), and they wake the reactor now and then.
+    expect(cores).toBeLessThan(0.5);
+    if (active.length > 0) {
+      ctx.skip(`idle CPU below 0.1 core not checked: pollers of other subsystems cannot sleep (${active.join(', ')}); build with ./build.sh --lean to check it (measured ${cores.toFixed(2)} cores)`);
+    }
+    expect(cores).toBeLessThan(0.1);
+  });
 });
+
+/** CPU time (user + system), in seconds, of this process's SPDK reactor threads (`reactor_N`). */
+function reactorCpuSeconds(): number {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  let ticks = 0;
+  let reactors = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    let comm: string;
+    let stat: string;
+    try {
+      comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    if (!comm.startsWith('reactor_')) continue;
+    // Fields after the command (which is in parentheses and may hold spaces): utime is the 14th field, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+    reactors++;
+  }
+  if (reactors === 0) throw new Error('no reactor_N thread found in /proc/self/task');
+  return ticks / ticksPerSecond;
+}

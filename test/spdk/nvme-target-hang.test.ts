@@ -58,6 +58,9 @@ describeRemote('NVMe over TCP, target hung with I/O in flight', () => {
   });
 
   it('detaches the failed controller without waiting for the target', { timeout: 10_000 }, async () => {
+    const started = Date.now();
     await ctrlr.detach();
+    // The target is still stopped: a detach that waited for it would last until a transport timeout.
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 });

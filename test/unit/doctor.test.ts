@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { checkFatLibrary, formatReport, type CheckOptions, type FatLibraryReport } from '../../src/doctor';
@@ -8,7 +8,9 @@ import { parseLdconfig } from '../../src/doctor/library';
 import { doctorCommand } from '../../src/cli/doctor';
 import { main } from '../../src/cli/main';
 import type { CliIo } from '../../src/cli/command';
-import { cc, fakeAddon, fakeFatLibrary, fakePackage, NO_CC_REASON, REQUIRED, tempDir } from './fake-spdk';
+import { cc, fakeAddon, fakeFatLibrary, fakePackage, fakePackageTree, NO_CC_REASON, REQUIRED, tempDir } from './fake-spdk';
+import { packageInstall } from '../../src/doctor/findings';
+import { ensureCompiledLib } from '../code-blocks';
 
 const repoRoot = join(__dirname, '..', '..');
 
@@ -27,7 +29,7 @@ function capture(): CliIo & { stdout: string; stderr: string } {
 }
 
 describe('when no library is installed', () => {
-  const report = checkFatLibrary(isolated({}));
+  const report = checkFatLibrary(isolated({}, fakePackageTree({ gitClone: true }).root));
 
   it('is not ok and has the single problem "libspdk_fat.so is not installed"', () => {
     expect(report.ok).toBe(false);
@@ -36,8 +38,59 @@ describe('when no library is installed', () => {
     expect(report.problems[0]?.message).toContain('libspdk_fat.so is not installed');
   });
 
-  it('gives the build commands as the fix', () => {
+  it('gives the build commands as the fix (in a clone: the submodule)', () => {
     expect(report.problems[0]?.fix).toContain('git submodule update --init --recursive && sudo scripts/pkgdep.sh && sudo ./build.sh (or ./build.sh --spdk-dir DIR)');
+  });
+});
+
+describe('the advice depends on where the package is', () => {
+  const cloneCommand = 'git clone --depth 1 --branch v26.01 --recurse-submodules --shallow-submodules https://github.com/spdk/spdk.git';
+
+  it('tells a clone, node_modules (npm, pnpm, nested) and anything else apart', () => {
+    expect(packageInstall(fakePackageTree({ gitClone: true }).root)).toBe('clone');
+    expect(packageInstall(fakePackageTree({ at: 'node_modules/spdk-node' }).root)).toBe('node_modules');
+    expect(packageInstall(fakePackageTree({ at: 'node_modules/.pnpm/spdk-node@0.1.0/node_modules/spdk-node' }).root)).toBe('node_modules');
+    expect(packageInstall(fakePackageTree({ at: 'node_modules/spdk-node', gitClone: true }).root)).toBe('node_modules');
+    expect(packageInstall(fakePackageTree().root)).toBe('unpacked');
+  });
+
+  it('in node_modules: no git submodule; SPDK cloned at the pinned release, the shipped build.sh, npm rebuild', () => {
+    const { project, root } = fakePackageTree({ at: 'node_modules/spdk-node' });
+    const report = checkFatLibrary({ ...isolated({}, root), cwd: project });
+    expect(report.problems).toHaveLength(1);
+    const fix = report.problems[0]?.fix ?? '';
+    expect(fix).not.toContain('git submodule');
+    expect(fix).toBe(`${cloneCommand} && sudo node_modules/spdk-node/scripts/pkgdep.sh && sudo node_modules/spdk-node/build.sh --spdk-dir spdk`
+      + ' (or --spdk-dir DIR, an SPDK v26.01 tree of your own), then npm rebuild spdk-node');
+  });
+
+  it('in node_modules, asked from elsewhere: absolute paths and a cd to the project for npm rebuild', () => {
+    const { project, root } = fakePackageTree({ at: 'node_modules/.pnpm/spdk-node@0.1.0/node_modules/spdk-node' });
+    const fix = checkFatLibrary({ ...isolated({}, root), cwd: tempDir() }).problems[0]?.fix ?? '';
+    expect(fix).toContain(`sudo ${join(root, 'build.sh')} --spdk-dir spdk`);
+    expect(fix).toContain(`sudo ${join(root, 'scripts', 'pkgdep.sh')}`);
+    expect(fix).toMatch(new RegExp(`then cd ${project.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} && npm rebuild spdk-node$`));
+    expect(fix).not.toContain('git submodule');
+  });
+
+  it('in a clone: the submodule, build.sh and npm run build:native, from the package directory', () => {
+    const { root } = fakePackageTree({ gitClone: true });
+    const fix = checkFatLibrary({ ...isolated({}, root), cwd: root }).problems[0]?.fix;
+    expect(fix).toBe('git submodule update --init --recursive && sudo scripts/pkgdep.sh && sudo ./build.sh (or ./build.sh --spdk-dir DIR), then npm run build:native');
+  });
+
+  it('neither (an unpacked copy): SPDK cloned, the copy\'s own build.sh, npm run build:native there', () => {
+    const { root } = fakePackageTree();
+    const fix = checkFatLibrary({ ...isolated({}, root), cwd: root }).problems[0]?.fix;
+    expect(fix).toBe(`${cloneCommand} && sudo scripts/pkgdep.sh && sudo ./build.sh --spdk-dir spdk (or --spdk-dir DIR, an SPDK v26.01 tree of your own), then npm run build:native`);
+  });
+
+  (cc ? it : it.skip)(`in node_modules, a mismatched addon is rebuilt with npm rebuild${cc ? '' : ` (${NO_CC_REASON})`}`, () => {
+    const pkg = fakePackage({ addonVersion: 'SPDK v98.98', at: 'node_modules/spdk-node' });
+    const project = join(pkg.root, '..', '..');
+    const problem = checkFatLibrary({ ...isolated({ SPDK_FAT_LIB: pkg.library }, pkg.root), cwd: project }).problems.find((p) => p.id === 'addon-version-mismatch');
+    expect(problem?.message).toContain('rebuild with `npm rebuild spdk-node` (or reinstall)');
+    expect(problem?.fix).toBe('npm rebuild spdk-node');
   });
 });
 
@@ -295,10 +348,10 @@ describe('spdk-node', () => {
     expect(await main(['bdev', 'perf'], capture(), commands)).toBe(0);
   });
 
-  // The compiled executable, as users run it (`npm test` compiles lib/ first).
+  // The compiled executable, as users run it (lib/ compiled afresh if src/ is newer).
   const cliJs = join(repoRoot, 'lib', 'cli.js');
-  const runCli = existsSync(cliJs) ? it : it.skip;
-  runCli(`exits non-zero as a real process when the library is unusable${existsSync(cliJs) ? '' : ' (skipped: lib/ is not compiled; run npx tsc)'}`, () => {
+  it('exits non-zero as a real process when the library is unusable', () => {
+    ensureCompiledLib();
     const result = spawnSync(process.execPath, [cliJs, 'doctor', '--json'], {
       cwd: repoRoot,
       env: { ...process.env, SPDK_FAT_LIB: '/nonexistent/libspdk_fat.so' },

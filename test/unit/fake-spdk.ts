@@ -86,9 +86,23 @@ export interface FakePackage {
   addon: string;
 }
 
+/**
+ * An empty package tree: `<temp>/<at>/package.json`, plus `.git/` for a clone. `at` is where the
+ * package sits in it, e.g. `node_modules/spdk-node` for an installed package; the temp directory
+ * is then the project that installed it.
+ */
+export function fakePackageTree(options: { at?: string; gitClone?: boolean } = {}): { project: string; root: string } {
+  const project = tempDir('spdk-node-tree-');
+  const root = join(project, options.at ?? 'spdk-node');
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, 'package.json'), '{"name":"spdk-node-fixture"}');
+  if (options.gitClone) mkdirSync(join(root, '.git'));
+  return { project, root };
+}
+
 /** A package root with build/Release/spdk_node.node and, elsewhere, the library it links against. */
-export function fakePackage(options: { addonVersion?: string | null; library?: FakeLibraryOptions } = {}): FakePackage {
-  const root = tempDir('spdk-node-pkg-');
+export function fakePackage(options: { addonVersion?: string | null; library?: FakeLibraryOptions; at?: string } = {}): FakePackage {
+  const root = options.at === undefined ? tempDir('spdk-node-pkg-') : fakePackageTree({ at: options.at }).root;
   writeFileSync(join(root, 'package.json'), '{"name":"spdk-node-fixture"}');
   const libDir = join(root, 'hidden-lib');
   const library = fakeFatLibrary(libDir, options.library);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { checkFatLibrary } from '../../src/doctor';
 import { SpdkLoadError } from '../../src/load-error';
@@ -36,11 +37,16 @@ describe(cc ? 'loading a checked library and addon' : `loading a checked library
     expect(report.ok).toBe(true);
     const module = loadChecked(report, pkg.root);
     expect(module.exports).toEqual({ answer: 42 });
+    expect(readFileSync('/proc/self/maps', 'utf8')).toContain(pkg.libDir); // as the next test checks the opposite
   });
 
   run('refuses a report with problems without loading anything', () => {
     const pkg = fakePackage({ addonVersion: 'SPDK v98.98' });
     const report = checkFatLibrary({ env: { SPDK_FAT_LIB: pkg.library }, packageRoot: pkg.root, ldconfig: false, libraryDirs: [] });
     expect(() => loadChecked(report, pkg.root)).toThrow(/addon built for SPDK v98.98 but library is SPDK v99.99/);
+    // Neither the library nor the addon was mapped into this process.
+    const maps = readFileSync('/proc/self/maps', 'utf8');
+    expect(maps).not.toContain(pkg.libDir);
+    expect(maps).not.toContain(pkg.addon);
   });
 });
