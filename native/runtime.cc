@@ -10,6 +10,7 @@
 #include <spdk/thread.h>
 #include <spdk/version.h>
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -295,8 +296,10 @@ void RunSession(StartRequest* start) {
     start->rc = rc;
     start->log = log::Since(start->mark);
     FiniEnvironment();
-    MarkLauncherDone();
+    // Complete, then mark done: once done is marked, the JS thread may delete the crossing
+    // (CleanupEnv); the delivery waits for the mark (JoinLauncher).
     g.crossing->Complete(start);
+    MarkLauncherDone();
     return;
   }
   Request* stop = g.pending_stop;
@@ -307,8 +310,8 @@ void RunSession(StartRequest* start) {
     g.cv.wait_for(lock, kDetachWait, [] { return g.dma_detached; });
   }
   FiniEnvironment();
+  if (stop != nullptr) g.crossing->Complete(stop);  // before the mark, as above
   MarkLauncherDone();
-  if (stop != nullptr) g.crossing->Complete(stop);
 }
 
 void LauncherMain() {
@@ -321,6 +324,16 @@ void LauncherMain() {
       g.next_start = nullptr;
     }
     RunSession(start);
+  }
+}
+
+// The launcher runs this library's code for the life of the process, but Node unloads an addon
+// when the last environment that loaded it goes (the workers that used SPDK all ended): keep it
+// loaded for good, or the launcher would run unmapped code.
+void PinAddon() {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&PinAddon), &info) != 0 && info.dli_fname != nullptr) {
+    dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
   }
 }
 
@@ -377,7 +390,10 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   start->mark = log::Mark();
   Napi::Promise promise = start->deferred.Promise();
   g.crossing->Expect(start);
-  if (!g.launcher.joinable()) g.launcher = std::thread(LauncherMain);
+  if (!g.launcher.joinable()) {
+    PinAddon();
+    g.launcher = std::thread(LauncherMain);
+  }
   {
     std::lock_guard<std::mutex> lock(g.mutex);
     g.next_start = start;
