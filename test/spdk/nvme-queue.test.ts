@@ -119,7 +119,7 @@ describeSpdk('NvmeQueue (batched NVMe I/O on a queue pair)', () => {
     await ns.compare(qp, 9, Buffer.alloc(4096, 1));
   });
 
-  it('checks its arguments', () => {
+  it('checks its arguments', async () => {
     const q = ns.createQueue(qp, { depth: 2 });
     expect(() => q.prepRead(2, 0)).toThrow(RangeError);
     expect(() => q.prepRead(0, -1)).toThrow(RangeError);
@@ -130,6 +130,10 @@ describeSpdk('NvmeQueue (batched NVMe I/O on a queue pair)', () => {
     expect(() => ns.createQueue(qp, { depth: 0 })).toThrow(RangeError);
     expect(() => ns.createQueue(qp, { ioSize: 1000 })).toThrow(/multiple of the block size/);
     expect(() => ns.createQueue({} as IoQpair)).toThrow(/IoQpair/);
+    await expect(ctrlr.allocIoQpair({ spinUs: -1 })).rejects.toThrow(RangeError);
+    const freed = await ctrlr.allocIoQpair({ spinUs: 0 });
+    await freed.free();
+    expect(() => ns.createQueue(freed)).toThrow(expect.objectContaining({ code: 'EBADF', operation: 'ns.createQueue' }));
     void q.close();
   });
 
