@@ -7,9 +7,6 @@
 
 namespace spdk_node::nvme {
 
-// NVMe needs dword alignment; a page keeps PCIe PRP lists short.
-constexpr size_t kBounceAlign = 4096;
-
 Payload::~Payload() {
   if (bounce != nullptr) dma::FreeBounce(bounce, length, kBounceAlign);
 }

@@ -13,7 +13,9 @@
 //               while it has commands in flight and pauses when idle. When the transport fails
 //               (the group reports the queue pair disconnected, or the controller failed) it is
 //               disconnected, which makes SPDK abort what is outstanding; those commands fail
-//               with ENXIO, not with the NVMe status SPDK invents for them.
+//               with ENXIO, not with the NVMe status SPDK invents for them. Reads, writes and
+//               compares come through I/O rings on it (nvme_ring.cc, ring.h); the other NVM
+//               commands are Requests (nvme_io.cc). The same poller reaps both.
 //
 // Threads: every SPDK field is touched on the app thread only (Request::Execute, pollers, SPDK
 // callbacks). JS objects hold shared_ptrs to these states and read only the fields documented
@@ -37,6 +39,9 @@ struct spdk_poller;
 
 namespace spdk_node {
 
+namespace ring {
+class RingState;
+}
 class QpairState;
 class Request;
 
@@ -117,6 +122,7 @@ class QpairState : public AppResource, public std::enable_shared_from_this<Qpair
   Request* pending_alloc = nullptr;     // completed when connecting ends
   int alloc_rc = 0;                     // how connecting ended
   std::deque<WaitingIo*> waiting;         // counted in `inflight` too
+  std::vector<std::weak_ptr<ring::RingState>> rings;  // the I/O rings on this queue pair
 
   // App thread. Allocates and starts connecting; `alloc` is completed when that ends.
   int Connect(uint32_t queue_depth, uint32_t queue_requests, Request* alloc);
@@ -128,6 +134,10 @@ class QpairState : public AppResource, public std::enable_shared_from_this<Qpair
   void Kick();
   // App thread. Disconnect after a transport failure (SPDK aborts what is outstanding).
   void Fail();
+  // App thread. For a failed completion: the errno of a lost connection (ENXIO, or ETIMEDOUT
+  // when a timeout failed the controller) if that is what it means, else 0 (the controller
+  // answered with this status).
+  int LossOf(const spdk_nvme_cpl* cpl) const;
 
  private:
   static int Poll(void* arg);
@@ -177,6 +187,11 @@ Napi::Value AllocIoQpair(const Napi::CallbackInfo& info, const std::shared_ptr<C
 const char* IoOperationName(int kind);                                                 // nvme_io.cc
 Napi::Value SubmitIo(const Napi::CallbackInfo& info, const std::shared_ptr<QpairState>& q);
 Napi::Value SubmitDeallocate(const Napi::CallbackInfo& info, const std::shared_ptr<QpairState>& q);
+Napi::Value NewRingDevice(const Napi::CallbackInfo& info, const std::shared_ptr<QpairState>& q);  // nvme_ring.cc
+void TakeRings(QpairState& q);
+
+// NVMe needs dword alignment; a page keeps PCIe PRP lists short.
+constexpr size_t kBounceAlign = 4096;
 
 // A Buffer of `length` bytes at `data` for a command's payload: used in place if it is DMA
 // memory, else bounced (app thread; see dma.h). Shared by admin and I/O commands.

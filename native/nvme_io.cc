@@ -149,13 +149,8 @@ class IoRequest : public Request, public WaitingIo {
     auto* self = static_cast<IoRequest*>(arg);
     int rc = 0;
     if (spdk_nvme_cpl_is_error(cpl)) {
-      QpairState* q = self->q_.get();
-      if (CompletionStatus::IsLossStandIn(cpl) &&
-          (q->failed || !spdk_nvme_qpair_is_connected(q->qpair) || spdk_nvme_ctrlr_is_failed(q->ctrlr->ctrlr))) {
-        rc = q->ctrlr->LostConnectionError();
-      } else {
-        rc = self->status_.Record(cpl);
-      }
+      rc = self->q_->LossOf(cpl);
+      if (rc == 0) rc = self->status_.Record(cpl);
     }
     self->Finish(rc);
   }

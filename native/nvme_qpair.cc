@@ -47,6 +47,14 @@ int QpairState::Connect(uint32_t queue_depth, uint32_t queue_requests, Request* 
   return 0;
 }
 
+int QpairState::LossOf(const spdk_nvme_cpl* cpl) const {
+  if (nvme::CompletionStatus::IsLossStandIn(cpl) &&
+      (failed || !spdk_nvme_qpair_is_connected(qpair) || spdk_nvme_ctrlr_is_failed(ctrlr->ctrlr))) {
+    return ctrlr->LostConnectionError();
+  }
+  return 0;
+}
+
 int QpairState::Unusable() const {
   if (closing || qpair == nullptr) return -EBADF;
   if (int why = ctrlr->Unusable()) return why;
@@ -78,6 +86,8 @@ void QpairState::Shutdown(std::function<void()> done) {
     done();
     return;
   }
+  // What JS submitted on the rings before it asked for this still runs (and completes) first.
+  if (!closing) nvme::TakeRings(*this);
   on_released_.push_back(std::move(done));
   closing = true;
   Kick();  // the poller frees the queue pair once nothing is in flight
@@ -220,6 +230,7 @@ class NvmeQpair : public Napi::ObjectWrap<NvmeQpair> {
                        {
                            InstanceMethod<&NvmeQpair::Io>("io"),
                            InstanceMethod<&NvmeQpair::Deallocate>("deallocate"),
+                           InstanceMethod<&NvmeQpair::RingDevice>("ringDevice"),
                            InstanceMethod<&NvmeQpair::Free>("free"),
                        });
   }
@@ -245,6 +256,11 @@ class NvmeQpair : public Napi::ObjectWrap<NvmeQpair> {
   Napi::Value Io(const Napi::CallbackInfo& info) {
     CheckUsable(info.Env(), nvme::IoOperationName(info[0].As<Napi::Number>().Int32Value()));
     return nvme::SubmitIo(info, q_);
+  }
+
+  Napi::Value RingDevice(const Napi::CallbackInfo& info) {
+    CheckUsable(info.Env(), "ns.createQueue");
+    return nvme::NewRingDevice(info, q_);
   }
 
   Napi::Value Deallocate(const Napi::CallbackInfo& info) {

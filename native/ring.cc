@@ -20,7 +20,6 @@
 namespace spdk_node::ring {
 namespace {
 
-enum Opcode : int { kRead = 0, kWrite = 1 };
 // A submission row: opcode, slot, offset, length, address (0: the slot's memory or Buffer).
 constexpr size_t kRowWords = 5;
 
@@ -35,34 +34,14 @@ uint32_t PowerOfTwoAtLeast(uint32_t n) {
   return p;
 }
 
-class RingState;
 class IoRing;
 
-// alignas: the JS thread fills a free slot while the app thread works on its neighbours.
-struct alignas(64) Slot {
-  // Written by the JS thread while the slot is free; read by the app thread once submitted.
-  int opcode = kRead;
-  uint64_t offset = 0;
-  uint64_t length = 0;
-  void* data = nullptr;  // direct: slot memory or a DMA Buffer's memory; never an ordinary Buffer's
-  bool direct = true;    // `data` is DMA memory; otherwise the I/O uses `bounce`
-  int32_t refused = 0;   // -errno: complete with this instead of doing the I/O (its Buffer is unusable)
-  DmaRef block;          // a direct I/O on a DMA Buffer: its memory, held until the I/O completes
-  // An ordinary Buffer's I/O: DMA memory the JS thread filled at submission (a write) or empties
-  // at completion (a read, in reap()). The app thread never touches the Buffer itself: JS may
-  // detach, transfer or shrink it while the I/O is in flight. It frees a write's bounce.
-  void* bounce = nullptr;
-  uint64_t bounce_length = 0;
-  // App thread only.
-  RingState* ring = nullptr;
-  uint32_t index = 0;
-  spdk_bdev_io_wait_entry wait{};
-};
+}  // namespace
 
 class RingState : public BdevIoSource, public std::enable_shared_from_this<RingState> {
  public:
-  RingState(std::shared_ptr<BdevState> bdev, uint32_t depth)
-      : bdev_(std::move(bdev)),
+  RingState(std::shared_ptr<Device> device, uint32_t depth)
+      : device_(std::move(device)),
         depth(depth),
         capacity_(PowerOfTwoAtLeast(depth)),
         mask_(capacity_ - 1),
@@ -99,10 +78,6 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
   static void OnDoorbell(void* ctx) {
     std::unique_ptr<std::shared_ptr<RingState>> keep(static_cast<std::shared_ptr<RingState>*>(ctx));
     RingState& r = **keep;
-    if (!r.source_added_) {
-      r.source_added_ = true;
-      r.bdev_->AddSource(r.shared_from_this());
-    }
     if (r.poller_ == nullptr) {
       r.poller_ = spdk_poller_register_named(&RingState::Poll, &r, 0, "spdk_node_ring");
       if (r.poller_ != nullptr) r.poller_keep_ = r.shared_from_this();
@@ -137,9 +112,11 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
   // Takes at most kTakeAtMost at a time (the poller takes the rest next iteration): a bdev that
   // does its work at submission, like malloc's memcpy, would otherwise take a whole queue's
   // worth at once while JS waits, then leave SPDK idle while JS handles the whole batch.
-  uint32_t TakeSubmissions() {
+  uint32_t TakeSubmissions() { return Take(kTakeAtMost); }
+
+  uint32_t Take(uint32_t at_most) {
     uint32_t tail = __atomic_load_n(&sq_tail_, __ATOMIC_SEQ_CST);
-    if (tail - sq_head_ > kTakeAtMost) tail = sq_head_ + kTakeAtMost;
+    if (tail - sq_head_ > at_most) tail = sq_head_ + at_most;
     uint32_t took = tail - sq_head_;
     while (sq_head_ != tail) {
       Slot& s = slots[sq_[sq_head_++ & mask_]];
@@ -148,16 +125,16 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
     return took;
   }
 
-  // App thread: the bdev is closing; start what JS submitted before that.
+  // App thread: the device is closing; start what JS submitted before that.
   void TakeAll() override {
-    while (TakeSubmissions() != 0) {
+    while (Take(UINT32_MAX) != 0) {
     }
   }
 
   // JS thread: the object JS calls back on a wake-up, or null once it is gone.
   IoRing* owner = nullptr;
 
-  std::shared_ptr<BdevState> bdev_;
+  std::shared_ptr<Device> device_;
   const uint32_t depth;
   DmaRef memory;  // the slot memory of a ring that has it: held as long as the ring state lives
   int32_t* shared = nullptr;  // the memory JS reads completions from (see ring.h)
@@ -166,54 +143,25 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
  private:
   void Start(Slot& s) {
     if (inflight_++ == 0) busy_ = shared_from_this();
-    BdevState& b = *bdev_;
     if (s.refused != 0) {
-      Finish(s, s.refused, false);
+      Finish(s, s.refused);
       return;
     }
-    if (int unavailable = b.Unavailable()) {
-      Finish(s, unavailable, false);
+    if (int unavailable = device_->Unavailable()) {
+      Finish(s, unavailable);
       return;
     }
-    b.inflight++;
-    Issue(s);
+    device_->Issue(s);
   }
 
-  void Issue(Slot& s) {
-    BdevState& b = *bdev_;
-    void* buf = s.direct ? s.data : s.bounce;
-    int rc = s.opcode == kRead ? spdk_bdev_read(b.desc, b.channel, buf, s.offset, s.length, &OnIoDone, &s)
-                               : spdk_bdev_write(b.desc, b.channel, buf, s.offset, s.length, &OnIoDone, &s);
-    if (rc == -ENOMEM) {
-      // Out of bdev_io structures: SPDK calls back when one is free.
-      s.wait.bdev = spdk_bdev_desc_get_bdev(b.desc);
-      s.wait.cb_fn = [](void* arg) {
-        auto* slot = static_cast<Slot*>(arg);
-        slot->ring->Issue(*slot);
-      };
-      s.wait.cb_arg = &s;
-      rc = spdk_bdev_queue_io_wait(s.wait.bdev, b.channel, &s.wait);
-      if (rc == 0) return;
-    }
-    if (rc != 0) Finish(s, rc, true);
-  }
-
-  static void OnIoDone(spdk_bdev_io* io, bool success, void* arg) {
-    auto* s = static_cast<Slot*>(arg);
-    int32_t result = 0;
-    if (!success) result = bdev::FailureOf(io);
-    spdk_bdev_free_io(io);
-    s->ring->Finish(*s, result, true);
-  }
-
-  // `counted`: the I/O reached the bdev (it counts as in flight on the descriptor).
-  void Finish(Slot& s, int32_t result, bool counted) {
-    if (s.bounce != nullptr && s.opcode == kWrite) {  // a read's is emptied and freed by JS (reap)
-      dma::FreeBounce(s.bounce, s.bounce_length, bdev_->buf_align);
+ public:
+  // A device's I/O ended (ring::Complete), or it never started.
+  void Finish(Slot& s, int32_t result) {
+    if (s.bounce != nullptr && s.opcode != kRead) {  // a read's is emptied and freed by JS (reap)
+      dma::FreeBounce(s.bounce, s.bounce_length, device_->BufAlign());
       s.bounce = nullptr;
     }
     s.block.reset();  // before the completion is published: JS may reuse the slot from then on
-    if (counted) bdev_->IoFinished();
     uint32_t i = cq_tail_ & mask_;
     shared[kEntryWord + 2 * i] = static_cast<int32_t>(s.index);
     shared[kEntryWord + 2 * i + 1] = result;
@@ -231,6 +179,7 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
 
   void PublishCompletions();
 
+ private:
   const uint32_t capacity_;
   const uint32_t mask_;
 
@@ -251,8 +200,9 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
   std::shared_ptr<RingState> busy_;        // app thread: held while inflight_ > 0
   spdk_poller* poller_ = nullptr;          // app thread
   std::shared_ptr<RingState> poller_keep_; // app thread: held while the poller is registered
-  bool source_added_ = false;              // app thread: registered with the bdev (AddSource)
 };
+
+namespace {
 
 // Carries a wake-up to the JS thread through the crossing.
 class WakeRequest : public Request {
@@ -265,6 +215,12 @@ class WakeRequest : public Request {
   std::shared_ptr<RingState> ring_;
 };
 
+}  // namespace
+
+void Complete(Slot& s, int32_t result) { s.ring->Finish(s, result); }
+
+void TakeAll(RingState& ring) { ring.TakeAll(); }
+
 void RingState::PublishCompletions() {
   cq_published_ = cq_tail_;
   // Sequentially consistent store, then load: pairs with JS's Atomics.store(armed) followed by
@@ -275,6 +231,90 @@ void RingState::PublishCompletions() {
     runtime::Wake(new WakeRequest(shared_from_this()));
   }
 }
+
+namespace {
+
+// Registers a ring with its bdev on the app thread, ahead (in the crossing's order) of any close
+// JS asks for later: the close first takes what the ring has published.
+class AddSourceRequest : public Request {
+ public:
+  AddSourceRequest(std::shared_ptr<BdevState> bdev, std::weak_ptr<BdevIoSource> ring) : bdev_(std::move(bdev)), ring_(std::move(ring)) {}
+  void Execute() override {
+    bdev_->AddSource(ring_);
+    runtime::Complete(this);
+  }
+  void Deliver(Napi::Env) override {}
+
+ private:
+  std::shared_ptr<BdevState> bdev_;
+  std::weak_ptr<BdevIoSource> ring_;
+};
+
+// An open bdev: reads and writes through its descriptor and I/O channel.
+class BdevDevice : public Device {
+ public:
+  explicit BdevDevice(std::shared_ptr<BdevState> bdev) : bdev_(std::move(bdev)) {}
+
+  const char* CreateOperation() const override { return "bdev.createQueue"; }
+  bool Accepts(int opcode) const override { return opcode == kRead || opcode == kWrite; }
+  size_t BufAlign() const override { return bdev_->buf_align; }
+  void Attach(Napi::Env env, uint32_t depth, const std::shared_ptr<RingState>& ring) override {
+    waits_.resize(depth);
+    runtime::Submit(env, new AddSourceRequest(bdev_, std::weak_ptr<RingState>(ring)));
+  }
+  int Unavailable() override { return bdev_->Unavailable(); }
+
+  void Issue(Slot& s) override {
+    bdev_->inflight++;
+    Submit(s);
+  }
+
+ private:
+  struct Wait {
+    spdk_bdev_io_wait_entry entry{};
+    BdevDevice* device = nullptr;
+    Slot* slot = nullptr;
+  };
+
+  void Submit(Slot& s) {
+    BdevState& b = *bdev_;
+    void* buf = s.Memory();
+    int rc = s.opcode == kRead ? spdk_bdev_read(b.desc, b.channel, buf, s.offset, s.length, &OnIoDone, &s)
+                               : spdk_bdev_write(b.desc, b.channel, buf, s.offset, s.length, &OnIoDone, &s);
+    if (rc == -ENOMEM) {
+      // Out of bdev_io structures: SPDK calls back when one is free.
+      Wait& w = waits_[s.index];
+      w.device = this;
+      w.slot = &s;
+      w.entry.bdev = spdk_bdev_desc_get_bdev(b.desc);
+      w.entry.cb_fn = [](void* arg) {
+        auto* wait = static_cast<Wait*>(arg);
+        wait->device->Submit(*wait->slot);
+      };
+      w.entry.cb_arg = &w;
+      rc = spdk_bdev_queue_io_wait(w.entry.bdev, b.channel, &w.entry);
+      if (rc == 0) return;
+    }
+    if (rc != 0) Done(s, rc);
+  }
+
+  static void OnIoDone(spdk_bdev_io* io, bool success, void* arg) {
+    auto* s = static_cast<Slot*>(arg);
+    int32_t result = success ? 0 : bdev::FailureOf(io);
+    spdk_bdev_free_io(io);
+    Done(*s, result);
+  }
+
+  // The I/O no longer counts on the descriptor; then the ring takes it (and may let go of this).
+  static void Done(Slot& s, int32_t result) {
+    static_cast<BdevDevice&>(*s.ring->device_).bdev_->IoFinished();
+    Complete(s, result);
+  }
+
+  std::shared_ptr<BdevState> bdev_;
+  std::vector<Wait> waits_;
+};
+
 
 // The JS object: new IoRing(bdev, depth, slotBytes, onWake). slotBytes > 0: each slot owns that
 // much DMA memory (`memory`); 0: each submission names its Buffer. Validated by src/ring.ts.
@@ -288,17 +328,29 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
 
   explicit IoRing(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IoRing>(info) {
     Napi::Env env = info.Env();
-    runtime::CheckRunning(env, "bdev.createQueue");
-    std::shared_ptr<BdevState> bdev = bdev::StateOf(info[0]);
-    // The bdev object stays alive as long as its queue: collecting it would close the descriptor.
-    bdev_object_ = Napi::Persistent(info[0].As<Napi::Object>());
+    // The device: an External from a device maker (an NVMe queue pair's ringDevice()), whose JS
+    // owner is info[4]; or an open bdev.
+    std::shared_ptr<Device> device;
+    if (info[0].IsExternal()) {
+      device = *info[0].As<Napi::External<std::shared_ptr<Device>>>().Data();
+      if (info[4].IsObject()) owner_object_ = Napi::Persistent(info[4].As<Napi::Object>());
+    } else {
+      runtime::CheckRunning(env, "bdev.createQueue");
+      device = std::make_shared<BdevDevice>(bdev::StateOf(info[0]));
+      owner_object_ = Napi::Persistent(info[0].As<Napi::Object>());
+    }
+    // The owner (bdev or queue pair object) stays alive as long as its queue: collecting it would
+    // close the descriptor or free the queue pair.
+    const char* operation = device->CreateOperation();
+    runtime::CheckRunning(env, operation);
     uint32_t depth = info[1].As<Napi::Number>().Uint32Value();
     slot_bytes_ = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
-    state_ = std::make_shared<RingState>(bdev, depth);
+    state_ = std::make_shared<RingState>(device, depth);
+    device->Attach(env, depth, state_);
     state_->owner = this;
     Napi::Object self = info.This().As<Napi::Object>();
     if (slot_bytes_ > 0) {
-      Napi::ArrayBuffer memory = dma::NewArrayBuffer(env, "bdev.createQueue", depth * slot_bytes_, 4096, &state_->memory);
+      Napi::ArrayBuffer memory = dma::NewArrayBuffer(env, operation, depth * slot_bytes_, 4096, &state_->memory);
       base_ = state_->memory->data();
       self.Set("memory", memory);  // kept alive with this object
     } else {
@@ -356,7 +408,7 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
       auto opcode = static_cast<int>(row[0]);
       double slot = row[1];
       double length = row[3];
-      if ((opcode != kRead && opcode != kWrite) || !(slot >= 0 && slot < state_->depth) || !(row[2] >= 0) ||
+      if (!state_->device_->Accepts(opcode) || !(slot >= 0 && slot < state_->depth) || !(row[2] >= 0) ||
           !(length > 0) || (slot_bytes_ > 0 && length > static_cast<double>(slot_bytes_))) {
         ThrowError(env, "queue.submit", EINVAL, "invalid submission row " + std::to_string(i));
       }
@@ -409,13 +461,13 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
   // JS thread, at submission: the DMA memory an ordinary Buffer's I/O uses instead of the
   // Buffer, filled now for a write. A read's is emptied by reap().
   void Bounce(Slot& s, const void* data) {
-    size_t align = state_->bdev_->buf_align;
+    size_t align = state_->device_->BufAlign();
     if (s.bounce != nullptr) dma::FreeBounce(s.bounce, s.bounce_length, align);  // never reaped
     s.bounce = dma::AllocBounce(s.length, align);
     s.bounce_length = s.length;
     if (s.bounce == nullptr) {
       s.refused = -ENOMEM;
-    } else if (s.opcode == kWrite) {
+    } else if (s.opcode != kRead) {
       memcpy(s.bounce, data, s.length);
     } else {
       bounced_[s.index] = 1;
@@ -432,7 +484,7 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
     auto results = info[2].As<Napi::Int32Array>();
     napi_value targets = info[3];
     if (bounced_ == nullptr || n > slots.ElementLength() || n > results.ElementLength()) return env.Undefined();
-    size_t align = state_->bdev_->buf_align;
+    size_t align = state_->device_->BufAlign();
     for (uint32_t i = 0; i < n; i++) {
       uint32_t index = slots[i];
       if (index >= state_->depth || bounced_[index] == 0) continue;
@@ -479,7 +531,7 @@ class IoRing : public Napi::ObjectWrap<IoRing> {
   uint8_t* bounced_ = nullptr;  // a ring without slot memory: see "bounced" above
   const double* rows_ = nullptr;
   Napi::FunctionReference on_wake_;
-  Napi::ObjectReference bdev_object_;
+  Napi::ObjectReference owner_object_;
   bool holding_ = false;
   bool closed_ = false;
 };

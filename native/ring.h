@@ -1,5 +1,6 @@
-// The I/O ring: the data path for reads and writes on an open bdev, used by both the batched
-// API (IoQueue) and the Promise API (bdev.read / bdev.write). It is the crossing (crossing.h)
+// The I/O ring: the data path for reads and writes on a device (an open bdev, or an NVMe
+// namespace on an I/O queue pair), used by both the batched APIs (IoQueue, NvmeQueue) and the
+// Promise APIs (bdev.read / bdev.write, ns.read / ns.write / ns.compare). It is the crossing (crossing.h)
 // specialised for I/O: the same doorbell message into SPDK, the same one wake-up back to JS, but
 // no object, promise or N-API call per I/O on either side.
 //
@@ -28,8 +29,17 @@
 //     [kTailWord]   completions published (uint32, wrapping); written by the app thread
 //     [kArmedWord]  1: JS is waiting for a wake-up; the app thread takes it (exchange to 0)
 //     [kEntryWord + 2*i], [kEntryWord + 2*i + 1]: slot and result of entry i mod capacity
-//   A result is 0, a negative errno, or a positive NVMe status: sct << 8 | sc (SPDK's bdev layer
-//   keeps no Do Not Retry bit).
+//   A result is 0, a negative errno, or a positive NVMe status: sct << 8 | sc, plus kDnrBit when
+//   the controller set Do Not Retry (only the NVMe driver reports it; SPDK's bdev layer keeps none).
+//
+// Devices: the ring itself knows nothing of bdevs or NVMe. A Device (below) starts a slot's I/O
+// on the app thread and reports its end with Complete(); the ring does the rest (checking rows,
+// bouncing ordinary Buffers through DMA memory, publishing completions, waking JS). The bdev
+// device is in this file; the NVMe one is nvme_ring.cc, whose completions the queue pair's own
+// poller reaps (nvme.h). When the ring is made, its device registers it with its owner (the
+// bdev, the queue pair) through the crossing, so the registration reaches the app thread ahead
+// of any close, free or detach JS asks for later; those first take (TakeAll) what JS submitted
+// before them, which then completes rather than failing EBADF.
 //
 // Memory (the rule of dma_block.h): SPDK only ever touches memory native code owns. The ring
 // holds a reference to its slot memory; a slot holds one to the DMA Buffer its I/O uses until the
@@ -51,12 +61,67 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <memory>
+
+#include "dma_block.h"
 
 namespace spdk_node::ring {
 
 constexpr int kTailWord = 0;
 constexpr int kArmedWord = 16;  // its own cache line: JS writes it, the app thread writes the tail
 constexpr int kEntryWord = 32;
+constexpr int32_t kDnrBit = 1 << 15;
+
+// Opcodes of a submission row. Compare is for devices that accept it (NVMe).
+enum Opcode : int { kRead = 0, kWrite = 1, kCompare = 2 };
+
+class RingState;
+
+// One I/O of a ring, as a device sees it.
+// alignas: the JS thread fills a free slot while the app thread works on its neighbours.
+struct alignas(64) Slot {
+  // Written by the JS thread while the slot is free; read by the app thread once submitted.
+  int opcode = kRead;
+  uint64_t offset = 0;   // bytes for a bdev; the first LBA for an NVMe namespace
+  uint64_t length = 0;   // bytes
+  void* data = nullptr;  // direct: slot memory or a DMA Buffer's memory; never an ordinary Buffer's
+  bool direct = true;    // `data` is DMA memory; otherwise the I/O uses `bounce`
+  int32_t refused = 0;   // -errno: complete with this instead of doing the I/O (its Buffer is unusable)
+  DmaRef block;          // a direct I/O on a DMA Buffer: its memory, held until the I/O completes
+  // An ordinary Buffer's I/O: DMA memory the JS thread filled at submission (a write or compare)
+  // or empties at completion (a read, in reap()). The app thread never touches the Buffer itself:
+  // JS may detach, transfer or shrink it while the I/O is in flight. It frees a write's bounce.
+  void* bounce = nullptr;
+  uint64_t bounce_length = 0;
+  // App thread only.
+  RingState* ring = nullptr;
+  uint32_t index = 0;
+  // The memory the device transfers to or from.
+  void* Memory() const { return direct ? data : bounce; }
+};
+
+// Where a ring's I/O goes.
+class Device {
+ public:
+  virtual ~Device() = default;
+  // JS thread: the operation that makes a ring on it (named in errors), the opcodes it takes,
+  // the alignment its bounce buffers need.
+  virtual const char* CreateOperation() const = 0;
+  virtual bool Accepts(int opcode) const = 0;
+  virtual size_t BufAlign() const = 0;
+  // JS thread, once the ring exists: per-slot state for `depth` slots, and the ring itself.
+  virtual void Attach(Napi::Env env, uint32_t depth, const std::shared_ptr<RingState>& ring) = 0;
+  // App thread: 0 while I/O can start, else the -errno it fails with.
+  virtual int Unavailable() = 0;
+  // App thread: start the slot's I/O on s.Memory(); it ends with Complete(s, result), which may
+  // be called before Issue returns. A completion may release the ring (and this device).
+  virtual void Issue(Slot& s) = 0;
+};
+
+// App thread: a device's I/O ended with `result` (0, -errno or an NVMe status, see above).
+void Complete(Slot& s, int32_t result);
+// App thread: start every submission JS has published so far (before the device goes away).
+void TakeAll(RingState& ring);
 
 void Init(Napi::Env env, Napi::Object exports);
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Benchmark: native SPDK (bdevperf), spdk-node's Promise and batched APIs, and Node's own
-// fs.promises, 4 KiB random reads and writes on null, malloc and file (aio, uring) bdevs, plus
-// the CPU an idle instance costs in polling and interrupt mode.
+// fs.promises, 4 KiB random reads and writes on null, malloc and file (aio, uring) bdevs, and
+// over NVMe/TCP on loopback (scripts/bench/nvmf.js: spdk_nvme_perf against ns.read/write and the
+// namespace queue; bdevperf against openBdev and IoQueue on bdev_nvme), plus the CPU an idle
+// instance costs in polling and interrupt mode.
 //
 //   npm run bench                      full run (about 9 minutes; run it on a quiet machine)
 //   npm run bench -- --quick           smoke run: short points, fewer queue depths
@@ -13,6 +15,8 @@
 //                                      deleted after the run); default bench-results/
 //   npm run bench -- --no-tmpfs        skip the second data file, in /dev/shm, where Node and SPDK
 //                                      both read memory (made when /dev/shm is tmpfs)
+//   npm run bench -- --nvmf-interrupt  the NVMe/TCP target (spdk_tgt on core 0) sleeps when idle
+//                                      (--interrupt-mode) instead of polling (the default)
 //
 // Every phase runs in its own process, strictly one after another (SPDK starts once per process,
 // and two phases would share SPDK's core): SPDK's reactor on core 1, Node's JS thread on core 0.
@@ -28,6 +32,7 @@ const { buildPlan } = require('./bench/plan');
 const { runBdevperf, available: bdevperfMissing, makeTmpDir } = require('./bench/bdevperf');
 const { addRatios, evaluateGoals, markdown, fmtIops } = require('./bench/report');
 const { fileSetOf } = require('./bench/targets');
+const nvmf = require('./bench/nvmf');
 const { plot } = require('./bench/svg');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -51,6 +56,7 @@ function options() {
       only: { type: 'string' },
       dir: { type: 'string' },
       'no-tmpfs': { type: 'boolean', default: false },
+      'nvmf-interrupt': { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -72,6 +78,7 @@ function options() {
     idleSettleS: values.quick ? 0.5 : 1,
     idleMeasureS: values.quick ? 1 : 5,
     only,
+    nvmfInterrupt: values['nvmf-interrupt'],
     file,
     tmpfsFile: values['no-tmpfs'] || isTmpfs(path.dirname(file)) || !isTmpfs('/dev/shm') ? null : path.join('/dev/shm', `spdk-node-bench-${process.pid}.bin`),
   };
@@ -156,7 +163,7 @@ function runWorker(job, opts, onResult, pin) {
   const env = { ...process.env };
   if (job.libPath) env.SPDK_FAT_LIB = job.libPath;
   const node = [process.execPath, '--no-warnings', WORKER, JSON.stringify(payload)];
-  const [cmd, ...args] = pin ? ['taskset', '-c', '0', ...node] : node;
+  const [cmd, ...args] = pin ? ['taskset', '-c', String(job.jsCore ?? 0), ...node] : node;
   const budgetS = job.kind === 'idle' ? opts.idleSettleS + opts.idleMeasureS + 60 : job.points.length * (opts.warmupS + opts.durationS) + 60;
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -203,7 +210,7 @@ function runWorker(job, opts, onResult, pin) {
 function estimateS(jobs, opts) {
   let s = 0;
   for (const job of jobs) {
-    if (job.kind === 'bdevperf') s += Math.max(1, Math.round(opts.durationS)) + 1;
+    if (job.kind === 'bdevperf' || job.kind === 'nvme-perf') s += Math.max(1, Math.round(opts.durationS)) + 1;
     else if (job.kind === 'idle') s += opts.idleSettleS + opts.idleMeasureS + 2;
     else s += job.points.length * (opts.warmupS + opts.durationS) + 1.5;
   }
@@ -219,7 +226,7 @@ function progressLine(index, total, point, r) {
   process.stderr.write(`[${index}/${total}] ${point.id} ... ${what}\n`);
 }
 
-function notes(opts, h, file, tmpfs, pinned) {
+function notes(opts, h, file, tmpfs, pinned, target) {
   return [
     `native: SPDK's bdevperf (-m 0x2: reactor on core 1, -l for percentiles), one process per point; latency is submission to completion inside SPDK; CPU over the middle 80 % of the run from /proc/<pid>/stat.`,
     `promise: QD concurrent chains, each awaiting bdev.read()/write() on its own spdk.allocBuffer() memory (zero copy); latency from the call to the await resuming${pinned ? '' : ' (taskset missing: the Node process was not pinned)'}, sampled 1 in 8 at QD >= 8. promise-buf: the same with plain Buffers, bounced through DMA memory.`,
@@ -229,6 +236,9 @@ function notes(opts, h, file, tmpfs, pinned) {
     `aio / uring: SPDK's bdev_aio / bdev_uring on the same file (${file.fsType}); SPDK opens it ${file.oDirect ? 'with O_DIRECT: device I/O, no page cache' : 'without O_DIRECT (the filesystem refuses it): page cache'}. So "x fs" on these rows compares ${file.oDirect ? 'device I/O through SPDK with page-cache copies through Node (the issue\'s goal as stated); "x fs-direct" is like for like' : 'page cache with page cache'}.`,
     ...(tmpfs === null ? [] : [`tmpfs / aio-tmpfs / uring-tmpfs: the same comparison on a second ${DATA_FILE_MIB} MiB file in ${path.dirname(tmpfs.path)} (tmpfs), QD 1 and 128: Node's fs.promises (buffered) and SPDK's aio/uring bdevs (${tmpfs.oDirect ? 'O_DIRECT, which tmpfs serves from memory' : 'buffered'}) both read memory, so "x fs" there is the cost of the software paths alone.`]),
     `Idle: an instance with no bdevs, CPU of the whole process over ${opts.idleMeasureS} s after ${opts.idleSettleS} s; "full" is the installed library (every subsystem; in interrupt mode the iSCSI poller cannot sleep), "lean" is ${LEAN_LIB} (./build.sh --lean).`,
+    ...(target === null ? [] : [
+      `nvme-tcp / bdev-nvme-tcp: NVMe/TCP on loopback (port ${target.port}) to SPDK's spdk_tgt in a child process pinned to core ${target.core} (-m 0x1${target.interruptMode ? ', --interrupt-mode: its reactor sleeps while idle' : ', polling'}), exporting a null bdev of 4 KiB blocks. The initiator is on core 1 in every row: nvme-tcp native is spdk_nvme_perf (-c 0x2, -L), promise is ns.read()/ns.write() on allocBuffer() memory with QD concurrent awaits, batch is ns.createQueue(qp) (a namespace queue) kept full, all on one I/O queue pair; bdev-nvme-tcp is bdev_nvme attached to the same target: bdevperf (-m 0x2) against openBdev's Promise API and IoQueue. Node's JS thread is pinned to core 1 with its own reactor (core ${target.core} is the target's) and does not spin (spinUs 0): on two cores, a spinning JS thread only takes time from the reactor or the target it waits for (measured here: ns.read QD 128 several times slower with spinning, and with Node on the target's core).`,
+    ]),
     'IOPS are counted over the measured window only; ratios are IOPS over IOPS for the same workload and queue depth.',
   ];
 }
@@ -261,6 +271,10 @@ async function main() {
   let fileInfo = { path: opts.file, sizeMiB: DATA_FILE_MIB, fsType: 'unused', oDirect: null };
   let tmpfsInfo = null;
   const tmpDir = makeTmpDir();
+  // The NVMe/TCP target, started before the first point that needs it.
+  let nvmfTarget = null;
+  let nvmfFailure = null;
+  const nvmfMissing = nvmf.available();
   const cleanUp = () => {
     fs.rmSync(tmpDir, { recursive: true, force: true });
     if (needsFile) fs.rmSync(opts.file, { force: true });
@@ -294,6 +308,39 @@ async function main() {
 
   try {
     for (const job of jobs) {
+      if (job.nvmf) {
+        if (nvmfTarget === null && nvmfFailure === null) {
+          nvmfFailure = nvmfMissing;
+          if (nvmfFailure === null) {
+            try {
+              nvmfTarget = await nvmf.startTarget(tmpDir, { interruptMode: opts.nvmfInterrupt, onSpawn: track });
+              process.stderr.write(`NVMe/TCP target: spdk_tgt on core ${nvmfTarget.core}, port ${nvmfTarget.port}${nvmfTarget.interruptMode ? ', interrupt mode' : ''}\n`);
+            } catch (error) {
+              nvmfFailure = error.message;
+            }
+          }
+        }
+        if (nvmfFailure !== null) {
+          for (const point of job.points) record(point, { error: nvmfFailure });
+          continue;
+        }
+        job.trid = nvmfTarget.trid;
+        job.nvmfPort = nvmfTarget.port;
+        // Core 0 is the target's: Node shares core 1 with its own reactor, as spdk_nvme_perf and
+        // bdevperf have core 1 to themselves, and does not spin (spinning there only takes time
+        // from the reactor it waits for).
+        job.jsCore = 1;
+        job.spinUs = 0;
+      }
+      if (job.kind === 'nvme-perf') {
+        const point = job.points[0];
+        try {
+          record(point, await nvmf.runNvmePerf({ trid: nvmfTarget.trid, workload: point.workload, qd: point.qd, durationS: opts.durationS, onSpawn: track }));
+        } catch (error) {
+          record(point, { error: error.message });
+        }
+        continue;
+      }
       if (job.kind === 'bdevperf') {
         const point = job.points[0];
         if (missing !== null) {
@@ -301,7 +348,8 @@ async function main() {
           continue;
         }
         try {
-          const r = await runBdevperf({ target: point.target, file: fileFor(point.target, opts), workload: point.workload, qd: point.qd, durationS: opts.durationS, tmpDir, onSpawn: track });
+          const config = point.target === 'bdev-nvme-tcp' ? nvmf.bdevNvmeConfig(nvmfTarget.port) : undefined;
+          const r = await runBdevperf({ target: point.target, file: fileFor(point.target, opts), config, workload: point.workload, qd: point.qd, durationS: opts.durationS, tmpDir, onSpawn: track });
           record(point, r);
         } catch (error) {
           record(point, { error: error.message });
@@ -324,6 +372,7 @@ async function main() {
       for (const point of job.points) if (!seen.has(point.id)) record(point, { error: failure ?? 'no result' });
     }
   } finally {
+    await nvmfTarget?.stop();
     cleanUp();
   }
 
@@ -342,7 +391,8 @@ async function main() {
     goals: evaluateGoals(io),
     results: io,
     idle,
-    notes: notes(opts, h, fileInfo, tmpfsInfo, pinned),
+    notes: notes(opts, h, fileInfo, tmpfsInfo, pinned, nvmfTarget),
+    nvmfTarget: nvmfTarget === null ? null : { port: nvmfTarget.port, core: nvmfTarget.core, interruptMode: nvmfTarget.interruptMode },
   };
   const md = markdown(report);
   const svg = plot(io, `spdk-node: 4 KiB randread IOPS by queue depth (${startedAt.slice(0, 16).replace('T', ' ')})`);

@@ -1,10 +1,13 @@
 // The batched I/O path (on an I/O ring, src/ring.ts and native/ring.h): stage many reads and writes, submit them with one
 // crossing, get completions back in bulk. For programs that need SPDK's speed from Node; the
-// Promise API on Bdev is simpler and fast enough for most.
+// Promise APIs are simpler and fast enough for most. RingQueue is the mechanism, shared by the
+// bdev queue (IoQueue, here) and the NVMe namespace queue (NvmeQueue, nvme/queue.ts), which
+// differ only in how an I/O's place is given (byte offset or LBA) and checked.
 import { SpdkError } from './errors';
 import { asyncDispose } from './dispose';
 import { checkSpinUs, OP_READ, OP_WRITE, Ring, type NativeIoRingConstructor } from './ring';
 
+/** Options of a queue: `bdev.createQueue()` and `ns.createQueue()`. */
 export interface IoQueueOptions {
   /** Most I/Os in flight at once; also the number of slots. Default 128, at most 4096. */
   depth?: number;
@@ -21,24 +24,18 @@ export interface IoQueueOptions {
 
 /**
  * Called with each batch of completions: `slots[i]` finished with `results[i]` for i < count.
- * A result is 0, a negative errno (-5 EIO, -9 EBADF, -19 ENODEV...), or for an NVMe device that
- * failed the command, its positive NVMe status: `sct << 8 | sc`.
+ * A result is 0, a negative errno (-5 EIO, -9 EBADF, -19 ENODEV, -6 ENXIO: the connection to an
+ * NVMe controller was lost...), or for an NVMe device that failed the command, its positive NVMe
+ * status: `sct << 8 | sc` (nvmeStatusNames() names it).
  * The arrays are reused: read them during the call.
  */
 export type CompletionHandler = (count: number, slots: Uint32Array, results: Int32Array) => void;
 
 /**
- * An I/O queue on an open bdev. Each slot owns `ioSize` bytes of DMA memory (`buffer(slot)`):
- * write data there before `prepWrite`, read it there after a read completes.
- *
- * ```ts
- * const q = bdev.createQueue({ depth: 128 });
- * q.onCompletions = (n, slots, results) => { for (let i = 0; i < n; i++) q.prepRead(slots[i], nextOffset()); q.submit(); };
- * for (let s = 0; s < q.depth; s++) q.prepRead(s, nextOffset());
- * q.submit();
- * ```
+ * The slots, DMA memory, submission and completion handling of a queue; IoQueue and NvmeQueue
+ * add the prep methods of their device.
  */
-export class IoQueue implements AsyncDisposable {
+export abstract class RingQueue implements AsyncDisposable {
   readonly depth: number;
   readonly ioSize: number;
   /** Called with every batch of completions. */
@@ -46,26 +43,22 @@ export class IoQueue implements AsyncDisposable {
   readonly #ring: Ring;
   readonly #busy: Uint8Array;
   readonly #memory: Buffer;
-  readonly #blockSize: number;
-  readonly #sizeBytes: number;
   #closed = false;
   #drained: Array<() => void> = [];
 
-  /** @internal Use `bdev.createQueue()`. */
-  constructor(ctor: NativeIoRingConstructor, nativeBdev: unknown, blockSize: number, sizeBytes: number, options: IoQueueOptions = {}) {
+  /** @internal `where`: the API that makes it (for errors); `blockSize`: ioSize is a multiple of it. */
+  constructor(where: string, ctor: NativeIoRingConstructor, nativeTarget: unknown, blockSize: number, options: IoQueueOptions = {}, owner?: object) {
     const depth = options.depth ?? 128;
-    const ioSize = options.ioSize ?? 4096;
-    if (!Number.isInteger(depth) || depth < 1 || depth > 4096) throw new RangeError(`createQueue: depth must be an integer from 1 to 4096, got ${String(depth)}`);
+    const ioSize = options.ioSize ?? Math.max(4096, blockSize);
+    if (!Number.isInteger(depth) || depth < 1 || depth > 4096) throw new RangeError(`${where}: depth must be an integer from 1 to 4096, got ${String(depth)}`);
     if (!Number.isInteger(ioSize) || ioSize < blockSize || ioSize % blockSize !== 0 || ioSize > 1 << 20) {
-      throw new RangeError(`createQueue: ioSize must be a multiple of the block size (${blockSize}) up to 1 MiB, got ${String(ioSize)}`);
+      throw new RangeError(`${where}: ioSize must be a multiple of the block size (${blockSize}) up to 1 MiB, got ${String(ioSize)}`);
     }
-    const spinUs = checkSpinUs('createQueue', options.spinUs);
+    const spinUs = checkSpinUs(where, options.spinUs);
     this.depth = depth;
     this.ioSize = ioSize;
-    this.#blockSize = blockSize;
-    this.#sizeBytes = sizeBytes;
     this.#busy = new Uint8Array(depth);
-    this.#ring = new Ring(ctor, nativeBdev, depth, ioSize, spinUs, true, (count, slots, results) => this.#complete(count, slots, results));
+    this.#ring = new Ring(ctor, nativeTarget, depth, ioSize, spinUs, true, (count, slots, results) => this.#complete(count, slots, results), owner);
     this.#memory = Buffer.from(this.#ring.native.memory!);
   }
 
@@ -78,16 +71,6 @@ export class IoQueue implements AsyncDisposable {
   /** I/Os submitted and not yet completed. */
   get inflight(): number {
     return this.#ring.inflight;
-  }
-
-  /** Stage a read of `length` bytes at `offset` into the slot's buffer. */
-  prepRead(slot: number, offset: number, length: number = this.ioSize): void {
-    this.#prep(OP_READ, slot, offset, length);
-  }
-
-  /** Stage a write of the first `length` bytes of the slot's buffer to `offset`. */
-  prepWrite(slot: number, offset: number, length: number = this.ioSize): void {
-    this.#prep(OP_WRITE, slot, offset, length);
   }
 
   /** Submits everything staged with one crossing into SPDK. Returns how many. */
@@ -124,18 +107,12 @@ export class IoQueue implements AsyncDisposable {
     return this.close();
   }
 
-  #prep(op: number, slot: number, offset: number, length: number): void {
+  /** @internal Stages an I/O whose place and length the subclass has checked (see ring.h). */
+  protected stage(op: number, slot: number, position: number, length: number): void {
     if (this.#closed) throw new SpdkError('the queue is closed', { operation: 'queue.prep', errno: 9 });
     this.#checkSlot(slot);
     if (this.#busy[slot] !== 0) throw new RangeError(`queue: slot ${slot} already has an I/O staged or in flight`);
-    if (!Number.isSafeInteger(offset) || offset < 0 || offset % this.#blockSize !== 0) {
-      throw new RangeError(`queue: offset ${String(offset)} is not a non-negative multiple of the block size (${this.#blockSize})`);
-    }
-    if (!Number.isInteger(length) || length <= 0 || length > this.ioSize || length % this.#blockSize !== 0) {
-      throw new RangeError(`queue: length ${String(length)} must be a positive multiple of the block size up to ioSize (${this.ioSize})`);
-    }
-    if (offset + length > this.#sizeBytes) throw new RangeError(`queue: ${length} bytes at offset ${offset} run past the end of the bdev`);
-    this.#ring.stage(op, slot, offset, length, 0);
+    this.#ring.stage(op, slot, position, length, 0);
     this.#busy[slot] = 1;
   }
 
@@ -145,12 +122,61 @@ export class IoQueue implements AsyncDisposable {
 
   #complete(count: number, slots: Uint32Array, results: Int32Array): void {
     const busy = this.#busy;
-    for (let i = 0; i < count; i++) busy[slots[i]!] = 0;
+    for (let i = 0; i < count; i++) {
+      busy[slots[i]!] = 0;
+      // The ring marks NVMe's Do Not Retry above the status (ring.h); results are sct << 8 | sc.
+      const r = results[i]!;
+      if (r > 0x7ff) results[i] = r & 0x7ff;
+    }
     this.onCompletions?.(count, slots, results);
     if (this.#ring.inflight === 0 && this.#drained.length > 0) {
       const waiters = this.#drained;
       this.#drained = [];
       for (const w of waiters) w();
     }
+  }
+}
+
+/**
+ * An I/O queue on an open bdev. Each slot owns `ioSize` bytes of DMA memory (`buffer(slot)`):
+ * write data there before `prepWrite`, read it there after a read completes.
+ *
+ * ```ts
+ * const q = bdev.createQueue({ depth: 128 });
+ * q.onCompletions = (n, slots, results) => { for (let i = 0; i < n; i++) q.prepRead(slots[i], nextOffset()); q.submit(); };
+ * for (let s = 0; s < q.depth; s++) q.prepRead(s, nextOffset());
+ * q.submit();
+ * ```
+ */
+export class IoQueue extends RingQueue {
+  readonly #blockSize: number;
+  readonly #sizeBytes: number;
+
+  /** @internal Use `bdev.createQueue()`. */
+  constructor(ctor: NativeIoRingConstructor, nativeBdev: unknown, blockSize: number, sizeBytes: number, options: IoQueueOptions = {}) {
+    super('createQueue', ctor, nativeBdev, blockSize, options);
+    this.#blockSize = blockSize;
+    this.#sizeBytes = sizeBytes;
+  }
+
+  /** Stage a read of `length` bytes at `offset` into the slot's buffer. */
+  prepRead(slot: number, offset: number, length: number = this.ioSize): void {
+    this.#prep(OP_READ, slot, offset, length);
+  }
+
+  /** Stage a write of the first `length` bytes of the slot's buffer to `offset`. */
+  prepWrite(slot: number, offset: number, length: number = this.ioSize): void {
+    this.#prep(OP_WRITE, slot, offset, length);
+  }
+
+  #prep(op: number, slot: number, offset: number, length: number): void {
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset % this.#blockSize !== 0) {
+      throw new RangeError(`queue: offset ${String(offset)} is not a non-negative multiple of the block size (${this.#blockSize})`);
+    }
+    if (!Number.isInteger(length) || length <= 0 || length > this.ioSize || length % this.#blockSize !== 0) {
+      throw new RangeError(`queue: length ${String(length)} must be a positive multiple of the block size up to ioSize (${this.ioSize})`);
+    }
+    if (offset + length > this.#sizeBytes) throw new RangeError(`queue: ${length} bytes at offset ${offset} run past the end of the bdev`);
+    this.stage(op, slot, offset, length);
   }
 }

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 
 /** The addon's I/O ring object (not public API; its type is published because the addon's is). */
 export interface NativeIoRing {
-  /** depth x [opcode, slot, offset, length, DMA address or 0] rows, read by submit(). */
+  /** depth x [opcode, slot, offset (bytes, or an NVMe LBA), length, DMA address or 0] rows, read by submit(). */
   readonly rows: ArrayBuffer;
   /** Tail, armed flag and (slot, result) entries, written by SPDK's app thread. */
   readonly completions: ArrayBuffer;
@@ -27,11 +27,13 @@ export interface NativeIoRing {
   close(): void;
 }
 
-/** The addon's IoRing class (not public API; see NativeIoRing). */
-export type NativeIoRingConstructor = new (bdev: unknown, depth: number, slotBytes: number, onWake: () => void) => NativeIoRing;
+/** The addon's IoRing class (not public API; see NativeIoRing). `device`: a native bdev, or a device a native queue pair made (`owner`). */
+export type NativeIoRingConstructor = new (device: unknown, depth: number, slotBytes: number, onWake: () => void, owner?: object) => NativeIoRing;
 
 export const OP_READ = 0;
 export const OP_WRITE = 1;
+/** NVMe namespaces only. */
+export const OP_COMPARE = 2;
 
 // Words per submission row (native/ring.cc).
 const ROW = 5;
@@ -93,12 +95,13 @@ export class Ring {
   readonly #spinInDrain: boolean;
   #chainStart = -1;
 
-  constructor(ctor: NativeIoRingConstructor, nativeBdev: unknown, depth: number, slotBytes: number, spinUs: number, spinInDrain: boolean, consume: RingConsumer) {
+  /** `device`: a native bdev, or a device made by a native queue pair (`owner`, kept alive as long as the ring). */
+  constructor(ctor: NativeIoRingConstructor, device: unknown, depth: number, slotBytes: number, spinUs: number, spinInDrain: boolean, consume: RingConsumer, owner?: object) {
     this.depth = depth;
     this.#consume = consume;
     this.#spinUs = spinUs;
     this.#spinInDrain = spinInDrain;
-    this.native = new ctor(nativeBdev, depth, slotBytes, () => this.#wake());
+    this.native = new ctor(device, depth, slotBytes, () => this.#wake(), owner);
     this.#rows = new Float64Array(this.native.rows);
     this.#ctl = new Int32Array(this.native.completions);
     this.#mask = (this.#ctl.length - ENTRY) / 2 - 1;

@@ -22,3 +22,6 @@ declare const nsid: number;
 declare const lid: number;
 declare const size: number;
 declare const cmd: import('spdk-node').NvmeCommand;
+declare const ns: import('spdk-node').NvmeNamespace;
+declare const qp: import('spdk-node').IoQpair;
+declare function nextLba(): number;

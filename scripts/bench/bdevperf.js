@@ -55,10 +55,10 @@ function parse(output) {
  * it is running I/O), so start-up and shutdown do not count; stdout is line-buffered (stdbuf) to
  * see that line when it is printed.
  */
-function runBdevperf({ target, file, workload, qd, durationS, tmpDir, onSpawn }) {
+function runBdevperf({ target, file, config: spdkJson, workload, qd, durationS, tmpDir, onSpawn }) {
   const seconds = Math.max(1, Math.round(durationS));
   const config = path.join(tmpDir, `bdevperf-${target}.json`);
-  fs.writeFileSync(config, JSON.stringify(spdkConfig(target, file)));
+  fs.writeFileSync(config, JSON.stringify(spdkJson ?? spdkConfig(target, file)));
   const args = ['-oL', BDEVPERF, '--json', config, '-q', String(qd), '-o', '4096', '-w', workload, '-t', String(seconds), '-m', '0x2', '--no-rpc-server', '-l'];
   return new Promise((resolve, reject) => {
     const child = spawn('stdbuf', args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -66,8 +66,11 @@ async function awaitLoop({ qd, blocks, blockSize, ioSize, warmupS, durationS, op
  * Latency per I/O from the clock read when its batch was staged to the one when its completion
  * batch arrived: two clock reads per batch, not per I/O.
  */
-async function queueLoop({ bdev, qd, write, blocks, blockSize, ioSize, warmupS, durationS }) {
-  const q = bdev.createQueue({ depth: qd, ioSize });
+async function queueLoop({ bdev, createQueue, position, qd, write, blocks, blockSize, ioSize, warmupS, durationS, spinUs }) {
+  // A bdev's IoQueue takes byte offsets; a namespace queue (createQueue, position) takes LBAs.
+  const o = { depth: qd, ioSize, spinUs };
+  const q = createQueue !== undefined ? createQueue(o) : bdev.createQueue(o);
+  const at = position ?? ((block) => block * blockSize);
   const hist = new LatencyHistogram();
   const staged = new Float64Array(qd);
   const state = { phase: WARMUP, ops: 0 };
@@ -83,7 +86,7 @@ async function queueLoop({ bdev, qd, write, blocks, blockSize, ioSize, warmupS, 
       if (measuring) hist.record(now - staged[slot]);
       if (more) {
         staged[slot] = now;
-        prep(slot, ((Math.random() * blocks) | 0) * blockSize);
+        prep(slot, at((Math.random() * blocks) | 0));
       }
     }
     if (measuring) state.ops += n;
@@ -92,7 +95,7 @@ async function queueLoop({ bdev, qd, write, blocks, blockSize, ioSize, warmupS, 
   const start = performance.now();
   for (let s = 0; s < qd; s++) {
     staged[s] = start;
-    prep(s, ((Math.random() * blocks) | 0) * blockSize);
+    prep(s, at((Math.random() * blocks) | 0));
   }
   q.submit();
   const window = await timeWindow(state, warmupS, durationS);

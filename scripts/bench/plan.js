@@ -10,6 +10,10 @@
  *   batch        bdev.createQueue(): completion-driven, one submit() per completion batch.
  *   fs           Node's fs.promises FileHandle.read/write on the data file, page cache (buffered).
  *   fs-direct    the same with O_DIRECT: the I/O SPDK's aio and uring bdevs do.
+ * NVMe/TCP targets (a child spdk_tgt on core 0 exporting a null bdev, started by bench.js):
+ * 'nvme-tcp', the NVMe driver: native is spdk_nvme_perf, promise is ns.read()/write() on
+ * allocBuffer() memory, batch is ns.createQueue(); 'bdev-nvme-tcp', bdev_nvme over the same
+ * target: native is bdevperf, promise and batch as for any bdev.
  * File targets: 'file' (Node) with 'aio' and 'uring' (SPDK) on the data file in --dir; 'tmpfs'
  * with 'aio-tmpfs' and 'uring-tmpfs' on a second one in /dev/shm.
  */
@@ -41,6 +45,12 @@ function buildPlan({ quick, only, leanLib, tmpfs }) {
   };
   spdkTarget('null', sweep);
   spdkTarget('malloc', sweep);
+  // NVMe/TCP: each path against SPDK's own initiator in the same run.
+  const nvmeSweep = quick ? [1, 128] : [1, 8, 32, 128];
+  for (const p of pointsFor('nvme-tcp', 'native', nvmeSweep, endpoints)) jobs.push({ kind: 'nvme-perf', nvmf: true, points: [p] });
+  for (const path of ['promise', 'batch']) jobs.push({ kind: 'nvme', nvmf: true, path, target: 'nvme-tcp', points: pointsFor('nvme-tcp', path, nvmeSweep, endpoints) });
+  for (const p of pointsFor('bdev-nvme-tcp', 'native', nvmeSweep, endpoints)) jobs.push({ kind: 'bdevperf', nvmf: true, points: [p] });
+  for (const path of ['promise', 'batch']) jobs.push({ kind: 'spdk', nvmf: true, path, target: 'bdev-nvme-tcp', points: pointsFor('bdev-nvme-tcp', path, nvmeSweep, endpoints) });
   // Plain Node first: its buffered pass reads the whole file into the page cache.
   jobs.push({ kind: 'fs', direct: false, points: pointsFor('file', 'fs', fileSweep, endpoints) });
   jobs.push({ kind: 'fs', direct: true, points: pointsFor('file', 'fs-direct', fileSweep, endpoints) });

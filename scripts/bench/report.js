@@ -67,6 +67,26 @@ function evaluateGoals(results) {
     met: verdict(p50, p50 !== null && p50 < 10),
   });
 
+  // NVMe/TCP loopback (issue 12): each path against SPDK's own initiator in the same run.
+  const nvmeRatio = (target, path) => get(target, 'randread', 128, path)?.ratios?.native ?? null;
+  for (const [id, target, path, threshold, what] of [
+    ['nvme-queue-vs-perf', 'nvme-tcp', 'batch', 0.85, 'Namespace queue (ns.createQueue) >= 0.85x spdk_nvme_perf, NVMe/TCP randread QD 128'],
+    ['nvme-promise-vs-perf', 'nvme-tcp', 'promise', 0.6, 'Promise ns.read >= 0.6x spdk_nvme_perf, NVMe/TCP randread QD 128'],
+    ['bdev-nvme-queue-vs-bdevperf', 'bdev-nvme-tcp', 'batch', 0.85, 'IoQueue on bdev_nvme >= 0.85x bdevperf, NVMe/TCP randread QD 128'],
+  ]) {
+    const value = nvmeRatio(target, path);
+    goals.push({ id, description: what, value, unit: 'x native', threshold, met: verdict(value, value !== null && value >= threshold) });
+  }
+  const perfQd1 = get('nvme-tcp', 'randread', 1, 'native')?.latencyUs?.p50 ?? null;
+  const promiseNvmeQd1 = get('nvme-tcp', 'randread', 1, 'promise')?.latencyUs?.p50 ?? null;
+  const above = perfQd1 === null || promiseNvmeQd1 === null ? null : Math.round((promiseNvmeQd1 - perfQd1) * 100) / 100;
+  goals.push({
+    id: 'nvme-qd1-p50',
+    description: 'NVMe/TCP QD 1 round trip: Promise ns.read p50 no more than 3 us above spdk_nvme_perf',
+    value: above, unit: 'us', threshold: 3, detail: { perf: perfQd1, promise: promiseNvmeQd1 },
+    met: verdict(above, above !== null && above <= 3),
+  });
+
   // The best way through SPDK to the file against plain Node on the same file: on the disk
   // (--dir), and in tmpfs, where both sides read memory.
   for (const [set, targets, where] of [['file', ['aio', 'uring'], 'on the --dir file'], ['tmpfs', ['aio-tmpfs', 'uring-tmpfs'], 'on a file in tmpfs']]) {
@@ -123,7 +143,7 @@ function markdown(report) {
   out.push('');
   out.push('Ratios are IOPS of the path over IOPS of native bdevperf (same bdev) and of Node fs.promises on the data file (page cache, and O_DIRECT), same workload and QD.');
   out.push('');
-  const order = ['null', 'malloc', 'file', 'aio', 'uring', 'tmpfs', 'aio-tmpfs', 'uring-tmpfs'];
+  const order = ['null', 'malloc', 'nvme-tcp', 'bdev-nvme-tcp', 'file', 'aio', 'uring', 'tmpfs', 'aio-tmpfs', 'uring-tmpfs'];
   const pathOrder = ['native', 'promise', 'promise-buf', 'batch', 'fs', 'fs-direct'];
   const main = results
     .filter((r) => r.qd === 1 || r.qd === 128)

@@ -15,6 +15,8 @@ const TARGETS = {
   aio: { bdev: 'Aio0', file: true, fsTarget: 'file', method: 'bdev_aio_create', params: (file) => ({ name: 'Aio0', filename: file, block_size: BLOCK_SIZE }) },
   uring: { bdev: 'Uring0', file: true, fsTarget: 'file', method: 'bdev_uring_create', params: (file) => ({ name: 'Uring0', filename: file, block_size: BLOCK_SIZE }) },
   'aio-tmpfs': { bdev: 'Aio0', file: true, fsTarget: 'tmpfs', method: 'bdev_aio_create', params: (file) => ({ name: 'Aio0', filename: file, block_size: BLOCK_SIZE }) },
+  // bdev_nvme over NVMe/TCP to the bench's target (nvmf.js makes its config).
+  'bdev-nvme-tcp': { bdev: 'Nvme0n1', file: false, method: null, params: null },
   'uring-tmpfs': { bdev: 'Uring0', file: true, fsTarget: 'tmpfs', method: 'bdev_uring_create', params: (file) => ({ name: 'Uring0', filename: file, block_size: BLOCK_SIZE }) },
 };
 

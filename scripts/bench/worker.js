@@ -3,6 +3,7 @@
 // Prints one JSON line per measured point on stdout: {"type":"result",...} or {"type":"error",...}.
 // Jobs (built by scripts/bench.js):
 //   { kind: 'spdk', path: 'promise'|'promise-buf'|'batch', target, file?, points: [{ id, workload, qd }], warmupS, durationS }
+//   { kind: 'nvme', path: 'promise'|'batch', target: 'nvme-tcp', trid, points, warmupS, durationS }
 //   { kind: 'fs', direct: boolean, file, points, warmupS, durationS }
 //   { kind: 'idle', interruptMode: boolean, settleS, measureS }
 'use strict';
@@ -11,6 +12,7 @@ const { performance } = require('node:perf_hooks');
 const { spdkConfig, TARGETS, BLOCK_SIZE } = require('./targets');
 const { awaitLoop, queueLoop } = require('./loops');
 const { cpuCores } = require('./stats');
+const { bdevNvmeConfig } = require('./nvmf');
 
 const IO_SIZE = 4096;
 
@@ -32,13 +34,14 @@ function mappedLibrary() {
 async function runSpdk(job) {
   const Spdk = loadSpdk();
   const target = TARGETS[job.target];
-  const spdk = await Spdk.start({ cpuMask: '[1]', logLevel: 'error', config: spdkConfig(job.target, job.file) });
+  const config = job.target === 'bdev-nvme-tcp' ? bdevNvmeConfig(job.nvmfPort) : spdkConfig(job.target, job.file);
+  const spdk = await Spdk.start({ cpuMask: '[1]', logLevel: 'error', config });
   try {
-    const bdev = await spdk.openBdev(target.bdev, { write: true });
+    const bdev = await spdk.openBdev(target.bdev, { write: true, spinUs: job.spinUs });
     const blocks = Math.floor(bdev.sizeBytes / BLOCK_SIZE);
     for (const point of job.points) {
       const write = point.workload === 'randwrite';
-      const common = { qd: point.qd, blocks, blockSize: BLOCK_SIZE, ioSize: IO_SIZE, warmupS: job.warmupS, durationS: job.durationS };
+      const common = { qd: point.qd, blocks, blockSize: BLOCK_SIZE, ioSize: IO_SIZE, warmupS: job.warmupS, durationS: job.durationS, spinUs: job.spinUs };
       let result;
       if (job.path === 'batch') {
         result = await queueLoop({ ...common, bdev, write });
@@ -52,6 +55,37 @@ async function runSpdk(job) {
       emit({ type: 'result', id: point.id, ...result });
     }
     await bdev.close();
+  } finally {
+    await spdk.stop();
+  }
+}
+
+/** The NVMe driver over NVMe/TCP: ns.read/write (Promise) or the namespace queue (batch). */
+async function runNvme(job) {
+  const Spdk = loadSpdk();
+  const spdk = await Spdk.start({ cpuMask: '[1]', logLevel: 'error' });
+  try {
+    const ctrlr = await spdk.nvme.connect(job.trid);
+    const qp = await ctrlr.allocIoQpair({ depth: ctrlr.maxQueueDepth, spinUs: job.spinUs });
+    const ns = ctrlr.namespaces()[0];
+    if (ns.blockSize !== BLOCK_SIZE) throw new Error(`the target's namespace has ${ns.blockSize}-byte blocks, not ${BLOCK_SIZE}`);
+    const blocks = ns.numSectors;
+    for (const point of job.points) {
+      const write = point.workload === 'randwrite';
+      const common = { qd: point.qd, blocks, blockSize: BLOCK_SIZE, ioSize: IO_SIZE, warmupS: job.warmupS, durationS: job.durationS, spinUs: job.spinUs };
+      let result;
+      if (job.path === 'batch') {
+        result = await queueLoop({ ...common, write, createQueue: (o) => ns.createQueue(qp, o), position: (block) => block });
+      } else {
+        const bufs = [];
+        for (let s = 0; s < point.qd; s++) bufs.push(spdk.allocBuffer(IO_SIZE));
+        const op = write ? (offset, slot) => ns.write(qp, offset / BLOCK_SIZE, bufs[slot]) : (offset, slot) => ns.read(qp, offset / BLOCK_SIZE, bufs[slot]);
+        result = await awaitLoop({ ...common, op });
+      }
+      emit({ type: 'result', id: point.id, ...result });
+    }
+    await qp.free();
+    await ctrlr.detach();
   } finally {
     await spdk.stop();
   }
@@ -124,7 +158,7 @@ function sleep(ms) {
 async function main() {
   const job = JSON.parse(process.argv[2] ?? 'null');
   if (job === null) throw new Error("usage: node scripts/bench/worker.js '<json job>'");
-  const run = { spdk: runSpdk, fs: runFs, idle: runIdle }[job.kind];
+  const run = { spdk: runSpdk, nvme: runNvme, fs: runFs, idle: runIdle }[job.kind];
   if (run === undefined) throw new Error(`unknown job kind '${job.kind}'`);
   await run(job);
 }

@@ -1,6 +1,8 @@
 // An attached NVMe controller: its identify data, namespaces, I/O queue pairs and admin commands.
 // Arguments are checked here; failures come back as rejected promises.
 import { SpdkError } from '../errors';
+import { flushAll } from '../promise-ring';
+import { checkSpinUs } from '../ring';
 import { asyncDispose } from '../dispose';
 import { bytes, describe, integer, options } from './check';
 import { decodeHealthLog, HEALTH_LOG_ID, HEALTH_LOG_SIZE, type NvmeHealthLog } from './health';
@@ -135,7 +137,8 @@ export class NvmeController implements AsyncDisposable {
       const o = options('ctrlr.allocIoQpair', opts);
       const depth = integer('ctrlr.allocIoQpair', 'depth', o.depth ?? Math.min(128, this.maxQueueDepth), 2, this.maxQueueDepth);
       const requests = integer('ctrlr.allocIoQpair', 'requests', o.requests ?? 2 * depth, 1, 1 << 20);
-      return this.#native.allocIoQpair(depth, requests).then((native) => new IoQpair(this, native));
+      const spinUs = checkSpinUs('ctrlr.allocIoQpair', o.spinUs);
+      return this.#native.allocIoQpair(depth, requests).then((native) => new IoQpair(this, native, spinUs));
     });
   }
 
@@ -207,7 +210,11 @@ export class NvmeController implements AsyncDisposable {
    * Idempotent. Stopping SPDK detaches every controller too.
    */
   detach(): Promise<void> {
-    this.#detaching ??= this.#native.detach();
+    if (this.#detaching === undefined) {
+      // Commands started before detach() still run: submit them now, ahead of the detach.
+      flushAll();
+      this.#detaching = this.#native.detach();
+    }
     return this.#detaching;
   }
 

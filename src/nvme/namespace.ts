@@ -3,11 +3,15 @@
 // NvmeError when the controller answered with an error status (an LBA past the end of the
 // namespace is LBA_OUT_OF_RANGE: the controller, not this layer, knows the namespace's size),
 // SpdkError when the command never got an answer (ENXIO: the connection was lost).
-import { SpdkError } from '../errors';
+import { addon } from '../addon';
+import { SpdkError, withOperation } from '../errors';
+import type { IoQueueOptions } from '../queue';
+import { OP_COMPARE, OP_READ, OP_WRITE } from '../ring';
 import { bytes, describe, integer } from './check';
 import type { NvmeController } from './controller';
 import { NativeIoKind, type NativeNvmeNamespace, type NativeNvmeQpair } from './native';
 import { IoQpair } from './qpair';
+import { NvmeQueue } from './queue';
 
 /** A range of logical blocks, for deallocate(). */
 export interface LbaRange {
@@ -89,18 +93,36 @@ export class NvmeNamespace {
       } else {
         throw new TypeError(`ns.read: the third argument must be a block count or a Buffer/Uint8Array to read into, got ${describe(countOrInto)}`);
       }
-      return native.io(NativeIoKind.Read, this.id, this.#lba('read', lba), this.#blocksOf('read', target), target) as Promise<Uint8Array>;
+      const at = this.#lba('read', lba);
+      this.#blocksOf('read', target);
+      return this.#ring('read', qp).io(OP_READ, at, target) as Promise<Uint8Array>;
     });
   }
 
   /** Writes all of `data` (a whole number of blocks) at `lba`. Do not change `data` until the promise settles. */
   write(qp: IoQpair, lba: number, data: Uint8Array): Promise<void> {
-    return this.#transfer('write', NativeIoKind.Write, qp, lba, data);
+    return this.#transfer('write', OP_WRITE, qp, lba, data);
   }
 
   /** Compares `data` with the blocks at `lba`; a mismatch rejects with NvmeError COMPARE_FAILURE. */
   compare(qp: IoQpair, lba: number, data: Uint8Array): Promise<void> {
-    return this.#transfer('compare', NativeIoKind.Compare, qp, lba, data);
+    return this.#transfer('compare', OP_COMPARE, qp, lba, data);
+  }
+
+  /**
+   * A batched queue of reads, writes and compares on this namespace through `qp` (see NvmeQueue):
+   * `depth` slots of `ioSize` bytes of DMA memory each (default 128 slots of 4096 bytes, or one
+   * block if blocks are larger). Close it before freeing the queue pair.
+   */
+  createQueue(qp: IoQpair, options: IoQueueOptions = {}): NvmeQueue {
+    this.#check('createQueue', qp);
+    const o = options as unknown;
+    if (o === null || typeof o !== 'object') throw new TypeError(`ns.createQueue: options must be an object, got ${describe(o)}`);
+    try {
+      return new NvmeQueue(addon().IoRing, qp.native.ringDevice(this.id, this.blockSize), qp.native, this.blockSize, this.maxTransferSize, options);
+    } catch (error) {
+      throw withOperation(error, 'ns.createQueue');
+    }
   }
 
   /** Writes zeroes to `count` blocks at `lba` without transferring data. */
@@ -135,23 +157,38 @@ export class NvmeNamespace {
     return this.#run('flush', qp, (native) => native.io(NativeIoKind.Flush, this.id, 0, 0) as Promise<unknown> as Promise<void>);
   }
 
-  #transfer(op: string, kind: NativeIoKind, qp: IoQpair, lba: number, data: Uint8Array): Promise<void> {
-    return this.#run(op, qp, (native) => {
+  #transfer(op: string, code: number, qp: IoQpair, lba: number, data: Uint8Array): Promise<void> {
+    return this.#run(op, qp, () => {
       const source = bytes(`ns.${op}`, 'data', data);
-      return native.io(kind, this.id, this.#lba(op, lba), this.#blocksOf(op, source), source) as Promise<unknown> as Promise<void>;
+      const at = this.#lba(op, lba);
+      this.#blocksOf(op, source);
+      return this.#ring(op, qp).io(code, at, source) as Promise<void>;
     });
+  }
+
+  // The queue pair's Promise ring for this namespace (made on first use; SPDK must be running).
+  #ring(op: string, qp: IoQpair) {
+    try {
+      return qp.ioFor(this.id, this.blockSize);
+    } catch (error) {
+      throw withOperation(error, `ns.${op}`);
+    }
+  }
+
+  #check(op: string, qp: IoQpair): void {
+    if (!(qp instanceof IoQpair)) {
+      throw new TypeError(`ns.${op}: the first argument must be an IoQpair from controller.allocIoQpair(), got ${describe(qp)}`);
+    }
+    if (qp.controller !== this.controller) throw new TypeError(`ns.${op}: queue pair ${qp.id} belongs to another controller`);
+    if (this.controller.detached) {
+      throw new SpdkError('the controller was detached; connect to it again', { operation: `ns.${op}`, errno: 9 /* EBADF */ });
+    }
+    if (qp.freed) throw new SpdkError(`queue pair ${qp.id} was freed; allocate another`, { operation: `ns.${op}`, errno: 9 /* EBADF */ });
   }
 
   #run<T>(op: string, qp: IoQpair, submit: (native: NativeNvmeQpair) => Promise<T>): Promise<T> {
     try {
-      if (!(qp instanceof IoQpair)) {
-        throw new TypeError(`ns.${op}: the first argument must be an IoQpair from controller.allocIoQpair(), got ${describe(qp)}`);
-      }
-      if (qp.controller !== this.controller) throw new TypeError(`ns.${op}: queue pair ${qp.id} belongs to another controller`);
-      if (this.controller.detached) {
-        throw new SpdkError('the controller was detached; connect to it again', { operation: `ns.${op}`, errno: 9 /* EBADF */ });
-      }
-      if (qp.freed) throw new SpdkError(`queue pair ${qp.id} was freed; allocate another`, { operation: `ns.${op}`, errno: 9 /* EBADF */ });
+      this.#check(op, qp);
       return submit(qp.native);
     } catch (error) {
       return Promise.reject(error);

@@ -49,6 +49,8 @@ export interface NativeNvmeQpair {
   io<T extends Uint8Array>(kind: NativeIoKind, nsid: number, lba: number, count: number, buffer?: T): Promise<T | undefined>;
   /** `ranges`: 16 bytes per range, as struct spdk_nvme_dsm_range. */
   deallocate(nsid: number, ranges: Uint8Array): Promise<void>;
+  /** A device for an I/O ring (native/nvme_ring.cc): reads, writes and compares on namespace `nsid`. */
+  ringDevice(nsid: number, blockSize: number): unknown;
   free(): Promise<void>;
 }
 
