@@ -2,10 +2,10 @@
 #include <napi.h>
 
 #include "addon_data.h"
-#include "bdev.h"
+#include "bdev/bdev.h"
 #include "dma.h"
-#include "nvme.h"
-#include "ring.h"
+#include "nvme/nvme.h"
+#include "io/ring.h"
 #include "runtime.h"
 
 namespace spdk_node {

@@ -4,9 +4,9 @@ import { isMainThread } from 'node:worker_threads';
 import { SpdkError, NvmeError } from './errors';
 import { loadNative } from './native';
 import { nvmeStatusNames } from './nvme/status';
-import type { BdevInfo } from './bdev-info';
+import type { BdevInfo } from './bdev/info';
 import type { NativeNvme } from './nvme/native';
-import type { NativeIoRingConstructor } from './ring';
+import type { NativeIoRingConstructor } from './io/ring';
 
 export interface NativeStartOptions {
   name: string;

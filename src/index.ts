@@ -2,12 +2,12 @@
 export { Spdk } from './spdk';
 export type { AllocBufferOptions } from './spdk';
 export type { SpdkStartOptions, SpdkConfig, SpdkLogLevel } from './start-options';
-export { Bdev } from './bdev';
-export type { OpenBdevOptions } from './bdev';
-export { IoQueue, RingQueue } from './queue';
+export { Bdev } from './bdev/bdev';
+export type { OpenBdevOptions } from './bdev/bdev';
+export { IoQueue, RingQueue } from './io/queue';
 export { NvmeQueue } from './nvme/queue';
-export type { IoQueueOptions, CompletionHandler } from './queue';
-export type { BdevInfo, BdevIoType } from './bdev-info';
+export type { IoQueueOptions, CompletionHandler } from './io/queue';
+export type { BdevInfo, BdevIoType } from './bdev/info';
 export { Nvme } from './nvme/nvme';
 export type { NvmeConnectOptions, NvmeListEntry } from './nvme/nvme';
 export { NvmeController } from './nvme/controller';

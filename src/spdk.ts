@@ -1,10 +1,10 @@
 // A running SPDK instance inside this Node process: start, bdevs, DMA buffers, RPC, stop.
 import { addon, onUnexpectedStop } from './addon';
-import { Bdev, type OpenBdevOptions } from './bdev';
-import { settleAll } from './bdev-io';
-import { checkSpinUs } from './ring';
+import { Bdev, type OpenBdevOptions } from './bdev/bdev';
+import { settleAll } from './bdev/io';
+import { checkSpinUs } from './io/ring';
 import { allocDmaBuffer } from './dma-memory';
-import type { BdevInfo } from './bdev-info';
+import type { BdevInfo } from './bdev/info';
 import { SpdkError } from './errors';
 import { Nvme } from './nvme/nvme';
 import { RpcClient } from './rpc/client';

@@ -1,8 +1,8 @@
 // An attached NVMe controller: its identify data, namespaces, I/O queue pairs and admin commands.
 // Arguments are checked here; failures come back as rejected promises.
 import { SpdkError } from '../errors';
-import { flushAll } from '../promise-ring';
-import { checkSpinUs } from '../ring';
+import { flushAll } from '../io/promise-ring';
+import { checkSpinUs } from '../io/ring';
 import { asyncDispose } from '../dispose';
 import { bytes, describe, integer, options } from './check';
 import { decodeHealthLog, HEALTH_LOG_ID, HEALTH_LOG_SIZE, type NvmeHealthLog } from './health';

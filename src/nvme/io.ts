@@ -1,11 +1,11 @@
-// Reads, writes and compares of the NVMe Promise API, on a Promise ring (src/promise-ring.ts)
+// Reads, writes and compares of the NVMe Promise API, on a Promise ring (src/io/promise-ring.ts)
 // per namespace and queue pair: no request object, promise handle or N-API call per command.
-// The ring's row carries the LBA; the native device (native/nvme_ring.cc) submits the command on
+// The ring's row carries the LBA; the native device (native/nvme/nvme_ring.cc) submits the command on
 // the queue pair, whose poller reaps it on SPDK's app thread.
 import { addon } from '../addon';
 import { NvmeError, SpdkError } from '../errors';
-import { PromiseRing } from '../promise-ring';
-import { OP_COMPARE, OP_READ, type NativeIoRingConstructor } from '../ring';
+import { PromiseRing } from '../io/promise-ring';
+import { OP_COMPARE, OP_READ, type NativeIoRingConstructor } from '../io/ring';
 import type { NativeNvmeQpair } from './native';
 import { nvmeStatusNames } from './status';
 
@@ -35,7 +35,7 @@ export function describeNvmeErrno(errno: number, qpairId: number, nsid: number):
   }
 }
 
-/** The error of an NVMe command that ended with ring result `result` (see native/ring.h). */
+/** The error of an NVMe command that ended with ring result `result` (see native/io/ring.h). */
 export function nvmeResultError(operation: string, result: number, qpairId: number, nsid: number): Error {
   if (result > 0) {
     const sct = (result >> 8) & 0x7;

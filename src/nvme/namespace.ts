@@ -5,8 +5,8 @@
 // SpdkError when the command never got an answer (ENXIO: the connection was lost).
 import { addon } from '../addon';
 import { SpdkError, withOperation } from '../errors';
-import type { IoQueueOptions } from '../queue';
-import { OP_COMPARE, OP_READ, OP_WRITE } from '../ring';
+import type { IoQueueOptions } from '../io/queue';
+import { OP_COMPARE, OP_READ, OP_WRITE } from '../io/ring';
 import { bytes, describe, integer } from './check';
 import type { NvmeController } from './controller';
 import { NativeIoKind, type NativeNvmeNamespace, type NativeNvmeQpair } from './native';

@@ -1,4 +1,4 @@
-// The native NVMe surface (native/nvme*.cc) as the TypeScript layer sees it. Everything here was
+// The native NVMe surface (native/nvme/*.cc) as the TypeScript layer sees it. Everything here was
 // checked by the public classes before it is called; nothing outside src/nvme uses it.
 
 export interface NativeNvmeConnectOptions {
@@ -39,7 +39,7 @@ export interface NativeNvmeNamespace {
   eui64: string | null;
 }
 
-/** The `kind` argument of NativeNvmeQpair.io (enum IoKind in native/nvme_qpair.cc). */
+/** The `kind` argument of NativeNvmeQpair.io (enum IoKind in native/nvme/nvme_qpair.cc). */
 export const NativeIoKind = { Read: 0, Write: 1, Compare: 2, WriteZeroes: 3, Flush: 5 } as const;
 export type NativeIoKind = (typeof NativeIoKind)[keyof typeof NativeIoKind];
 
@@ -49,7 +49,7 @@ export interface NativeNvmeQpair {
   io<T extends Uint8Array>(kind: NativeIoKind, nsid: number, lba: number, count: number, buffer?: T): Promise<T | undefined>;
   /** `ranges`: 16 bytes per range, as struct spdk_nvme_dsm_range. */
   deallocate(nsid: number, ranges: Uint8Array): Promise<void>;
-  /** A device for an I/O ring (native/nvme_ring.cc): reads, writes and compares on namespace `nsid`. */
+  /** A device for an I/O ring (native/nvme/nvme_ring.cc): reads, writes and compares on namespace `nsid`. */
   ringDevice(nsid: number, blockSize: number): unknown;
   free(): Promise<void>;
 }

@@ -1,7 +1,7 @@
-// The batched path on an NVMe namespace: a RingQueue (src/queue.ts) whose rows carry LBAs and
-// whose device submits the commands on one I/O queue pair (native/nvme_ring.cc).
-import { OP_COMPARE, OP_READ, OP_WRITE, type NativeIoRingConstructor } from '../ring';
-import { RingQueue, type IoQueueOptions } from '../queue';
+// The batched path on an NVMe namespace: a RingQueue (src/io/queue.ts) whose rows carry LBAs and
+// whose device submits the commands on one I/O queue pair (native/nvme/nvme_ring.cc).
+import { OP_COMPARE, OP_READ, OP_WRITE, type NativeIoRingConstructor } from '../io/ring';
+import { RingQueue, type IoQueueOptions } from '../io/queue';
 
 /**
  * A queue of reads, writes and compares on a namespace, through one I/O queue pair, shaped like

@@ -1,5 +1,5 @@
 // I/O with SPDK in interrupt mode: the reactor sleeps when idle, so the rings' doorbells and
-// pollers (native/ring.h) must wake it, and it must go back to sleep once the I/O is done.
+// pollers (native/io/ring.h) must wake it, and it must go back to sleep once the I/O is done.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';

@@ -46,7 +46,7 @@ describe('the packed package', () => {
     const dts = packed.files.filter((file) => file.endsWith('.d.ts'));
     expect(dts.filter((file) => readFileSync(join(installed, file), 'utf8').includes('@internal'))).toEqual([]);
     // One that was @internal in src/ (Bdev's constructor takes native state) is gone from the types.
-    expect(readFileSync(join(installed, 'lib', 'bdev.d.ts'), 'utf8')).not.toMatch(/constructor\(/);
+    expect(readFileSync(join(installed, 'lib', 'bdev', 'bdev.d.ts'), 'utf8')).not.toMatch(/constructor\(/);
   });
 
   it('installs cmake-js 8 (not 7, which pulls in about twice the packages) and the other runtime dependencies', () => {

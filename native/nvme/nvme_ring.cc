@@ -11,8 +11,8 @@
 
 #include "addon_data.h"
 #include "crossing.h"
-#include "nvme.h"
-#include "ring.h"
+#include "nvme/nvme.h"
+#include "io/ring.h"
 
 namespace spdk_node::nvme {
 namespace {

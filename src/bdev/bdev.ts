@@ -1,10 +1,10 @@
 // An open bdev. Offsets and lengths are bytes, block-aligned; everything is checked here before
 // it crosses into native code, and failures come back as rejected promises, never throws.
-import { SpdkError, withOperation } from './errors';
-import { addon, type NativeBdev } from './addon';
-import { BdevIo } from './bdev-io';
-import { IoQueue, type IoQueueOptions } from './queue';
-import { asyncDispose } from './dispose';
+import { SpdkError, withOperation } from '../errors';
+import { addon, type NativeBdev } from '../addon';
+import { BdevIo } from './io';
+import { IoQueue, type IoQueueOptions } from '../io/queue';
+import { asyncDispose } from '../dispose';
 
 export interface OpenBdevOptions {
   /** Open for writing as well as reading. Default false. */

@@ -1,5 +1,5 @@
 // See nvme.h. Module registration and what admin and I/O commands share.
-#include "nvme.h"
+#include "nvme/nvme.h"
 
 #include <cstring>
 

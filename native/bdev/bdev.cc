@@ -1,5 +1,5 @@
 // See bdev.h.
-#include "bdev.h"
+#include "bdev/bdev.h"
 
 #include <spdk/bdev.h>
 #include <spdk/bdev_module.h>

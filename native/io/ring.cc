@@ -1,5 +1,5 @@
 // See ring.h for the mechanism and its rules.
-#include "ring.h"
+#include "io/ring.h"
 
 #include <spdk/bdev.h>
 #include <spdk/thread.h>
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "addon_data.h"
-#include "bdev.h"
+#include "bdev/bdev.h"
 #include "crossing.h"
 #include "dma.h"
 #include "runtime.h"
@@ -317,7 +317,7 @@ class BdevDevice : public Device {
 
 
 // The JS object: new IoRing(bdev, depth, slotBytes, onWake). slotBytes > 0: each slot owns that
-// much DMA memory (`memory`); 0: each submission names its Buffer. Validated by src/ring.ts.
+// much DMA memory (`memory`); 0: each submission names its Buffer. Validated by src/io/ring.ts.
 class IoRing : public Napi::ObjectWrap<IoRing> {
  public:
   static Napi::Function Define(Napi::Env env) {

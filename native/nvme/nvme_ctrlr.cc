@@ -11,7 +11,7 @@
 
 #include "addon_data.h"
 #include "crossing.h"
-#include "nvme.h"
+#include "nvme/nvme.h"
 
 namespace spdk_node {
 

@@ -20,7 +20,7 @@
 #include "addon_data.h"
 #include "crossing.h"
 #include "log.h"
-#include "nvme.h"
+#include "nvme/nvme.h"
 
 namespace spdk_node::nvme {
 namespace {

@@ -1,4 +1,4 @@
-// The JavaScript half of an I/O ring (native/ring.h): stages rows, submits them with one call,
+// The JavaScript half of an I/O ring (native/io/ring.h): stages rows, submits them with one call,
 // and reads completions from memory the app thread writes, waking only when it was asleep. Both
 // the batched API (IoQueue) and the Promise API (Bdev.read/write) run on it.
 //
@@ -35,9 +35,9 @@ export const OP_WRITE = 1;
 /** NVMe namespaces only. */
 export const OP_COMPARE = 2;
 
-// Words per submission row (native/ring.cc).
+// Words per submission row (native/io/ring.cc).
 const ROW = 5;
-// Word offsets in the completion memory (native/ring.h).
+// Word offsets in the completion memory (native/io/ring.h).
 const TAIL = 0;
 const ARMED = 16;
 const ENTRY = 32;
@@ -105,7 +105,7 @@ export class Ring {
     this.#rows = new Float64Array(this.native.rows);
     this.#ctl = new Int32Array(this.native.completions);
     this.#mask = (this.#ctl.length - ENTRY) / 2 - 1;
-    // At most `depth` completions are ever unread (native/ring.h), so a batch fits.
+    // At most `depth` completions are ever unread (native/io/ring.h), so a batch fits.
     this.#slots = new Uint32Array(depth);
     this.#results = new Int32Array(depth);
     this.#bounced = this.native.bounced === undefined ? undefined : new Uint8Array(this.native.bounced);

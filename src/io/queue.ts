@@ -1,10 +1,10 @@
-// The batched I/O path (on an I/O ring, src/ring.ts and native/ring.h): stage many reads and writes, submit them with one
+// The batched I/O path (on an I/O ring, src/io/ring.ts and native/io/ring.h): stage many reads and writes, submit them with one
 // crossing, get completions back in bulk. For programs that need SPDK's speed from Node; the
 // Promise APIs are simpler and fast enough for most. RingQueue is the mechanism, shared by the
 // bdev queue (IoQueue, here) and the NVMe namespace queue (NvmeQueue, nvme/queue.ts), which
 // differ only in how an I/O's place is given (byte offset or LBA) and checked.
-import { SpdkError } from './errors';
-import { asyncDispose } from './dispose';
+import { SpdkError } from '../errors';
+import { asyncDispose } from '../dispose';
 import { checkSpinUs, OP_READ, OP_WRITE, Ring, type NativeIoRingConstructor } from './ring';
 
 /** Options of a queue: `bdev.createQueue()` and `ns.createQueue()`. */

@@ -1,10 +1,10 @@
-// The bdev Promise API's reads and writes, on a Promise ring (src/promise-ring.ts).
-import { NvmeError, SpdkError } from './errors';
-import { nvmeStatusNames } from './nvme/status';
-import { PromiseRing } from './promise-ring';
-import { OP_READ, OP_WRITE, type NativeIoRingConstructor } from './ring';
+// The bdev Promise API's reads and writes, on a Promise ring (src/io/promise-ring.ts).
+import { NvmeError, SpdkError } from '../errors';
+import { nvmeStatusNames } from '../nvme/status';
+import { PromiseRing } from '../io/promise-ring';
+import { OP_READ, OP_WRITE, type NativeIoRingConstructor } from '../io/ring';
 
-export { flushAll, settleAll } from './promise-ring';
+export { flushAll, settleAll } from '../io/promise-ring';
 
 // Slots per bdev. More concurrent I/O than this waits in JS for a slot.
 const DEPTH = 1024;
@@ -47,7 +47,7 @@ export class BdevIo extends PromiseRing {
   }
 }
 
-// What a bdev's failure means, for the errnos native/bdev.cc's FailureOf() reports.
+// What a bdev's failure means, for the errnos native/bdev/bdev.cc's FailureOf() reports.
 function bdevFailure(result: number): string {
   switch (result) {
     case -5: return 'the bdev reported an I/O error';

@@ -1,10 +1,10 @@
-// The Promise APIs' I/O, on an I/O ring (src/ring.ts): each call takes a slot and stages a row;
+// The Promise APIs' I/O, on an I/O ring (src/io/ring.ts): each call takes a slot and stages a row;
 // everything staged in one turn of the microtask queue is submitted with one call into native
 // code, and completions settle their promises in batches. No N-API call, native object or
 // promise handle per I/O. Bdev reads and writes (bdev-io.ts) and NVMe reads, writes and compares
 // (nvme/io.ts) are its two users; each says how its failures read.
-import { withOperation } from './errors';
-import { dmaAddressOf } from './dma-memory';
+import { withOperation } from '../errors';
+import { dmaAddressOf } from '../dma-memory';
 import { OP_READ, Ring, type NativeIoRingConstructor } from './ring';
 
 type Settle = (value: unknown) => void;

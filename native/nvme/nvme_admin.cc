@@ -6,7 +6,7 @@
 
 #include "addon_data.h"
 #include "crossing.h"
-#include "nvme.h"
+#include "nvme/nvme.h"
 
 namespace spdk_node::nvme {
 namespace {

@@ -22,7 +22,7 @@
 // tail every few completions, when nothing else is in flight, and from its poller each reactor
 // iteration. JS drains the ring and then arms a flag; the app
 // thread wakes JS (through the crossing's threadsafe function) only when it publishes and finds
-// the flag armed. While JS is busy draining, or spinning for more (src/ring.ts), completions pile
+// the flag armed. While JS is busy draining, or spinning for more (src/io/ring.ts), completions pile
 // up without any wake-up.
 //
 //   memory shared with JS, int32 words:
