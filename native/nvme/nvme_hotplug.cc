@@ -18,7 +18,7 @@
 
 #include <vector>
 
-#include "nvme.h"
+#include "nvme/nvme.h"
 
 namespace spdk_node::nvme {
 
