@@ -3,6 +3,7 @@ import { addon, onUnexpectedStop } from './addon';
 import { Bdev, type OpenBdevOptions } from './bdev/bdev';
 import { settleAll } from './bdev/io';
 import { checkSpinUs } from './io/ring';
+import { allowQueues, settleQueues } from './io/queue';
 import { allocDmaBuffer } from './dma-memory';
 import type { BdevInfo } from './bdev/info';
 import { SpdkError } from './errors';
@@ -79,6 +80,7 @@ export class Spdk implements AsyncDisposable {
     let info;
     try {
       info = await lib.start(native);
+      allowQueues();
     } catch (error) {
       throw error instanceof SpdkError && error.operation === 'Spdk.start' && error.code === 'EIO'
         ? explainStartFailure(error, native)
@@ -163,7 +165,7 @@ export class Spdk implements AsyncDisposable {
     this.#stopping ??= (async () => {
       uninstallSignalHandlers();
       // Reads and writes already started are submitted and complete before SPDK goes.
-      await settleAll();
+      await Promise.all([settleAll(), settleQueues()]);
       await this.#rpc?.close().catch(() => undefined);
       await addon().stop();
       this.#markStopped();

@@ -31,6 +31,26 @@ export interface IoQueueOptions {
  */
 export type CompletionHandler = (count: number, slots: Uint32Array, results: Int32Array) => void;
 
+// Queues not yet closed, so that stop() can let their I/O in flight complete first.
+const openQueues = new Set<RingQueue>();
+let stopping = false;
+
+/**
+ * @internal For stop(): from now on queues refuse new submissions (ESHUTDOWN), and this resolves
+ * once every queue's I/O in flight has completed and been delivered to its onCompletions.
+ */
+export function settleQueues(): Promise<void> {
+  stopping = true;
+  const queues = [...openQueues];
+  openQueues.clear(); // SPDK is going: nothing to wait for at the next stop
+  return Promise.all(queues.map((q) => q.drain())).then(() => undefined);
+}
+
+/** @internal For a new instance after stop(). */
+export function allowQueues(): void {
+  stopping = false;
+}
+
 /**
  * The slots, DMA memory, submission and completion handling of a queue; IoQueue and NvmeQueue
  * add the prep methods of their device.
@@ -60,11 +80,14 @@ export abstract class RingQueue implements AsyncDisposable {
     this.#busy = new Uint8Array(depth);
     this.#ring = new Ring(ctor, nativeTarget, depth, ioSize, spinUs, true, (count, slots, results) => this.#complete(count, slots, results), owner);
     this.#memory = Buffer.from(this.#ring.native.memory!);
+    openQueues.add(this);
   }
 
   /** The DMA memory of a slot (ioSize bytes). Empty once SPDK has stopped. */
   buffer(slot: number): Buffer {
     this.#checkSlot(slot);
+    // stop() took the memory back (its ArrayBuffer is detached: every view is empty).
+    if (this.#memory.length === 0) return Buffer.alloc(0);
     return this.#memory.subarray(slot * this.ioSize, (slot + 1) * this.ioSize);
   }
 
@@ -73,11 +96,15 @@ export abstract class RingQueue implements AsyncDisposable {
     return this.#ring.inflight;
   }
 
-  /** Submits everything staged with one crossing into SPDK. Returns how many. */
+  /**
+   * Submits everything staged with one crossing into SPDK. Returns how many. Once stop() has begun
+   * it throws SpdkError ESHUTDOWN (stop() waits for what is in flight, not for new I/O).
+   */
   submit(): number {
     const ring = this.#ring;
     const n = ring.staged;
     try {
+      if (stopping && n > 0) throw new SpdkError('SPDK is stopping: the queue takes no new I/O (what was in flight completes)', { operation: 'queue.submit', errno: 108 });
       return ring.submit();
     } catch (error) {
       // Nothing was submitted: the staged slots are free again.
@@ -101,6 +128,7 @@ export abstract class RingQueue implements AsyncDisposable {
       this.#ring.native.close();
     }
     await this.drain();
+    openQueues.delete(this);
   }
 
   [asyncDispose](): Promise<void> {

@@ -19,8 +19,8 @@ export function describeNvmeErrno(errno: number, qpairId: number, nsid: number):
   switch (errno) {
     case 9: return `${qp} was freed, or its controller detached`;
     case 6:
-      return `${qp} is disconnected: the connection to the controller failed (is the target gone?) and the ` +
-        "command's outcome is unknown; detach the controller and connect again";
+      return `${qp} is disconnected: the controller failed (the connection to it was lost, or the device was ` +
+        "removed) and the command's outcome is unknown; detach the controller and connect again";
     case 110:
       return `the controller failed: a command on ${qp} got no answer within the command timeout (is the ` +
         "target hung?) and this command's outcome is unknown; detach the controller and connect again";

@@ -1,7 +1,7 @@
 // SPDK's PCIe NVMe driver from Node, in a VM with emulated controllers and no IOMMU (as most cloud
 // VMs): uio_pci_generic, 512-byte and 4 KiB LBA formats, through the NVMe API and through bdevs.
 import { expect, it } from 'vitest';
-import { CTRL_A } from './layout';
+import { CTRL_A, ROOT_DISK } from './layout';
 import { bindInGuest, describeVm } from './support';
 
 describeVm('NVMe over PCIe in a VM', (vm) => {
@@ -30,5 +30,20 @@ describeVm('NVMe over PCIe in a VM', (vm) => {
       expect(b.verified).toBe(8);
       expect(b.queueVerified).toBe(8);
     }
+  });
+
+  it('lists controllers without holding them, refuses a second handle with EBUSY naming the holder, and says how to bind a kernel-owned one', async () => {
+    // CTRL_A is bound to uio_pci_generic by the first test; the root disk stays with the kernel.
+    const r = await vm().node('nvme-holders.js', { addr: CTRL_A.pciAddress, kernelAddr: ROOT_DISK.pciAddress });
+    expect(r, JSON.stringify(r)).not.toHaveProperty('error');
+    expect(r.before).toContainEqual({ traddr: CTRL_A.pciAddress, heldBy: null });
+    expect(r.before.map((e: any) => e.traddr)).not.toContain(ROOT_DISK.pciAddress);
+    expect(r.probedSerial).toBe(CTRL_A.serial);
+    expect(r.whileHeld.find((e: any) => e.traddr === CTRL_A.pciAddress)?.heldBy).toMatch(/probe/);
+    expect(r.secondConnect).toMatchObject({ name: 'SpdkError', code: 'EBUSY' });
+    expect(r.secondConnect.message).toMatch(/probe\(\)/);
+    expect(r.reconnected).toBe(true);
+    expect(r.kernelBound).toMatchObject({ name: 'SpdkError', code: 'ENODEV' });
+    expect(r.kernelBound.message).toMatch(/devices bind/);
   });
 });

@@ -8,6 +8,9 @@ const fs = require('node:fs');
 const { Spdk } = require('spdk-node');
 const { main, stamp, startOptions } = require('./common');
 
+// Where the program is, for a host that has to say where it hung.
+const phase = (name) => fs.appendFileSync('/tmp/hot-remove.phase', `${Date.now()} ${name}\n`);
+
 async function open(spdk, addr) {
   const ctrlr = await spdk.nvme.connect(`trtype:PCIe traddr:${addr}`);
   const ns = ctrlr.namespaces()[0];
@@ -66,17 +69,20 @@ main(async ({ removed, other, depth = 16, timeoutMs = 90_000 }) => {
     await new Promise((r) => setTimeout(r, 500));
     fs.writeFileSync('/tmp/hot-remove.ready', String(goneResults.ok));
 
+    phase('ready');
     const started = Date.now();
     const settledAll = await Promise.race([
       Promise.all(goneLoops).then(() => true),
       new Promise((r) => setTimeout(() => r(false), timeoutMs)),
     ]);
     const settleMs = Date.now() - started;
+    phase(`settled ${settledAll}`);
     const keptOkAtRemoval = keptOk;
     await new Promise((r) => setTimeout(r, 1000)); // the other controller keeps serving
     const keptOkAfter = keptOk - keptOkAtRemoval;
     stopKept = true;
     await Promise.all(keptLoops);
+    phase('kept loops ended');
 
     let afterRemoval;
     try {
@@ -86,9 +92,12 @@ main(async ({ removed, other, depth = 16, timeoutMs = 90_000 }) => {
       afterRemoval = `${error.name}:${error.code}`;
     }
     const detachStarted = Date.now();
+    phase('freeing');
     await gone.qp.free();
+    phase('detaching');
     await gone.ctrlr.detach();
     const detachMs = Date.now() - detachStarted;
+    phase('detached');
     await kept.qp.free();
     await kept.ctrlr.detach();
     return {
