@@ -41,9 +41,10 @@ function reader(bdev, depth, blocks, tag) {
 main(async ({ removed, other, depth = 16, timeoutMs = 90_000 }) => {
   const spdk = await Spdk.start(startOptions({
     config: { subsystems: [{ subsystem: 'bdev', config: [
-      { method: 'bdev_nvme_set_hotplug', params: { enable: true, period_us: 100000 } },
       { method: 'bdev_nvme_attach_controller', params: { name: 'Gone', trtype: 'PCIe', traddr: removed } },
       { method: 'bdev_nvme_attach_controller', params: { name: 'Kept', trtype: 'PCIe', traddr: other } },
+      // After the attaches: bdev_nvme's hotplug attaches whatever it finds on the bus itself.
+      { method: 'bdev_nvme_set_hotplug', params: { enable: true, period_us: 100000 } },
     ] }] },
   }));
   try {
