@@ -37,7 +37,7 @@ export type {
   FatLibraryReport, CheckOptions, CoresReport, AddonCandidate, AddonKind, AddonReport, Finding, HugepagePool,
   HugepagesReport, HugetlbfsMount, LibraryReport, LibrarySource, FatManifest, ManifestReport, AccessState, PermissionsReport,
 } from './doctor';
-export { RpcClient, DEFAULT_RPC_SOCKET } from './rpc';
+export { RpcClient, DEFAULT_RPC_SOCKET, DEFAULT_MAX_REPLY_BYTES } from './rpc';
 export type { RpcClientOptions } from './rpc';
 /** Every RPC parameter and result type (generated, plus the hand-written results), e.g. `RpcTypes.BdevMallocCreateParams`. */
 export type * as RpcTypes from './rpc';

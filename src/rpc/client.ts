@@ -10,7 +10,7 @@
 // does not keep Node running.
 import * as net from 'node:net';
 import { RpcError, SpdkError, errnoValue } from '../errors';
-import { JsonValueSplitter } from './json-stream';
+import { JsonValueSplitter, JsonValueTooLargeError } from './json-stream';
 import { RpcMethods, type RpcCallParams, type RpcMethodName } from './methods.generated';
 import type { RpcResult } from './results';
 
@@ -22,6 +22,12 @@ export interface RpcClientOptions {
   timeoutMs?: number;
   /** How long to wait for the connection, in ms (default 10000); `Infinity` waits forever. */
   connectTimeoutMs?: number;
+  /**
+   * The largest reply accepted, in bytes (default 256 MiB). A longer one rejects every pending
+   * request with an EMSGSIZE SpdkError and closes the connection, rather than holding an endless
+   * stream in memory.
+   */
+  maxReplyBytes?: number;
 }
 
 /** A method name the generated types do not know (e.g. one newer than the schema). */
@@ -31,6 +37,10 @@ export type UntypedMethodName<S extends string> = S extends RpcMethodName
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** The default maxReplyBytes: far above SPDK's largest replies (5000 bdevs are about 6 MB). */
+export const DEFAULT_MAX_REPLY_BYTES = 256 * 1024 * 1024;
+// A reply is decoded into one string, and V8 strings hold at most 2^29 - 24 characters.
+const MAX_REPLY_LIMIT = 2 ** 29 - 24;
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout fires at once for anything longer
 
 const ETIMEDOUT = errnoValue('ETIMEDOUT') ?? 110;
@@ -39,6 +49,7 @@ const ENOTCONN = errnoValue('ENOTCONN') ?? 107;
 const ECANCELED = errnoValue('ECANCELED') ?? 125;
 const EPROTO = errnoValue('EPROTO') ?? 71;
 const EIO = errnoValue('EIO') ?? 5;
+const EMSGSIZE = errnoValue('EMSGSIZE') ?? 90;
 
 type Address = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
 
@@ -60,7 +71,7 @@ export class RpcClient extends RpcMethods {
   readonly #socket: net.Socket;
   readonly #timeoutMs: number;
   readonly #pending = new Map<number, PendingRequest>();
-  readonly #splitter = new JsonValueSplitter();
+  readonly #splitter: JsonValueSplitter;
   #nextId = 1;
   #state: 'open' | 'lost' | 'closed' = 'open';
   #socketClosed = false;
@@ -81,15 +92,17 @@ export class RpcClient extends RpcMethods {
     }
     const timeoutMs = checkTimeout('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS);
     const connectTimeoutMs = checkTimeout('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
+    const maxReplyBytes = checkMaxReplyBytes(options.maxReplyBytes);
     const socket = await openSocket(address, socketPath, connectTimeoutMs);
-    return new RpcClient(socketPath, socket, timeoutMs);
+    return new RpcClient(socketPath, socket, timeoutMs, maxReplyBytes);
   }
 
-  private constructor(address: string, socket: net.Socket, timeoutMs: number) {
+  private constructor(address: string, socket: net.Socket, timeoutMs: number, maxReplyBytes: number) {
     super();
     this.address = address;
     this.#socket = socket;
     this.#timeoutMs = timeoutMs;
+    this.#splitter = new JsonValueSplitter(maxReplyBytes);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     // 'close' always follows 'error'; the error only explains the close.
     socket.on('error', (error) => {
@@ -211,6 +224,17 @@ export class RpcClient extends RpcMethods {
   /** The stream can no longer be trusted to line up with requests: fail everything and disconnect. */
   #onProtocolError(error: Error): void {
     if (this.#state === 'open') this.#state = 'lost';
+    if (error instanceof JsonValueTooLargeError) {
+      this.#rejectAll((method) =>
+        new SpdkError(`${this.address} sent a reply longer than maxReplyBytes (${error.limit} bytes); the connection was closed (raise maxReplyBytes if the reply is genuine)`, {
+          operation: `rpc.${method}`,
+          errno: EMSGSIZE,
+          cause: error,
+        }),
+      );
+      this.#socket.destroy();
+      return;
+    }
     this.#rejectAll((method) =>
       new SpdkError(`${this.address} sent something that is not a JSON-RPC response (${error.message}); is it an SPDK RPC socket?`, {
         operation: `rpc.${method}`,
@@ -286,6 +310,15 @@ function checkTimeout(name: string, value: unknown, fallback: number): number {
   if (value === Infinity) return value;
   if (value <= 0 || value > MAX_TIMER_MS) {
     throw new RangeError(`${name} must be between 1 and ${MAX_TIMER_MS} ms, or Infinity, got ${value}`);
+  }
+  return value;
+}
+
+function checkMaxReplyBytes(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_REPLY_BYTES;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`maxReplyBytes must be a number of bytes, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < 2 || value > MAX_REPLY_LIMIT) {
+    throw new RangeError(`maxReplyBytes must be a whole number of bytes between 2 and ${MAX_REPLY_LIMIT}, got ${value}`);
   }
   return value;
 }

@@ -22,14 +22,32 @@ function isJsonWhitespace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
 
+/** A value grew past the splitter's limit; the stream cannot be followed further. */
+export class JsonValueTooLargeError extends RangeError {
+  /** The limit, in bytes. */
+  readonly limit: number;
+
+  constructor(limit: number) {
+    super(`a JSON value is longer than ${limit} bytes`);
+    this.name = 'JsonValueTooLargeError';
+    this.limit = limit;
+  }
+}
+
 /** Cuts whole top-level JSON objects and arrays out of a byte stream fed chunk by chunk. */
 export class JsonValueSplitter {
+  /** The most bytes one value may take; a longer one throws a JsonValueTooLargeError. */
+  readonly maxValueBytes: number;
   /** Slices of earlier chunks that hold the start of the value being read. */
   #parts: Buffer[] = [];
   #bufferedBytes = 0;
   #depth = 0;
   #inString = false;
   #escaped = false;
+
+  constructor(maxValueBytes = Infinity) {
+    this.maxValueBytes = maxValueBytes;
+  }
 
   /** Bytes held for a value that has not ended yet. */
   get bufferedBytes(): number {
@@ -39,7 +57,9 @@ export class JsonValueSplitter {
   /**
    * Feeds the next chunk and calls `onValue` with the text of each value it completes, in order.
    * Throws a SyntaxError when a value starts with anything but `{` or `[` (SPDK never sends bare
-   * scalars at the top level, and a stream that does cannot be resynchronised).
+   * scalars at the top level, and a stream that does cannot be resynchronised), and a
+   * JsonValueTooLargeError when a value, finished or not, passes `maxValueBytes` (what it held is
+   * dropped; the stream cannot be followed further without `reset()`).
    */
   push(chunk: Buffer, onValue: (text: string) => void): void {
     const length = chunk.length;
@@ -90,11 +110,15 @@ export class JsonValueSplitter {
       } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
         // A mismatched closer (`{]`) is left for JSON.parse to reject; the depth is all framing needs.
         this.#depth--;
-        if (this.#depth === 0) onValue(this.#take(chunk.subarray(start, i)));
+        if (this.#depth === 0) {
+          if (this.#bufferedBytes + (i - start) > this.maxValueBytes) this.#tooLarge();
+          onValue(this.#take(chunk.subarray(start, i)));
+        }
       }
     }
     if (this.#depth > 0) {
       const rest = chunk.subarray(start);
+      if (this.#bufferedBytes + rest.length > this.maxValueBytes) this.#tooLarge();
       this.#parts.push(rest);
       this.#bufferedBytes += rest.length;
     }
@@ -107,6 +131,11 @@ export class JsonValueSplitter {
     this.#depth = 0;
     this.#inString = false;
     this.#escaped = false;
+  }
+
+  #tooLarge(): never {
+    this.reset();
+    throw new JsonValueTooLargeError(this.maxValueBytes);
   }
 
   #take(last: Buffer): string {
