@@ -142,3 +142,150 @@ describe('RpcClient: a reply larger than the client will hold', () => {
     expect(client.closed).toBe(false);
   });
 });
+
+/** One thing a hostile peer writes in answer to the first request. */
+const replyShape = fc.record(
+  {
+    jsonrpc: fc.oneof(fc.constant('2.0'), fc.constant('1.0'), fc.jsonValue()),
+    id: fc.oneof(fc.constant(1), fc.constant(2), fc.integer(), fc.double(), fc.string(), fc.constant(null), fc.jsonValue()),
+    result: fc.jsonValue(),
+    error: fc.oneof(
+      fc.record({ code: fc.oneof(fc.integer(), fc.jsonValue()), message: fc.oneof(fc.string(), fc.jsonValue()), data: fc.jsonValue() }, { requiredKeys: [] }),
+      fc.jsonValue(),
+    ),
+  },
+  { requiredKeys: [] },
+);
+const hostilePiece = fc.oneof(
+  // garbage bytes
+  fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+  // a JSON value of the wrong shape, or a reply object with random members (ids known and unknown)
+  fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? 'null')),
+  replyShape.map((r) => Buffer.from(JSON.stringify(r))),
+  // a well-formed reply to an id nobody asked for
+  fc.integer({ min: 1000, max: 2 ** 40 }).map((id) => Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, result: true }))),
+  // a valid reply, cut short
+  fc.tuple(replyShape, fc.nat()).map(([r, at]) => {
+    const b = Buffer.from(JSON.stringify(r));
+    return b.subarray(0, at % (b.length + 1));
+  }),
+);
+
+describe('RpcClient against a hostile peer (fast-check)', () => {
+  it('settles every request with a result or a typed error, and stays usable or closes cleanly', async () => {
+    let payload: Buffer[] = [];
+    let after: 'close' | 'stall' | 'serve' = 'close';
+    const server = await hostileServer((socket) => {
+      let first = true;
+      socket.on('data', (chunk) => {
+        if (first) {
+          first = false;
+          for (const piece of payload) socket.write(piece);
+          if (after === 'close') socket.end();
+          return;
+        }
+        if (after !== 'serve') return;
+        // Later requests get honest answers (ids are in the request text).
+        for (const m of chunk.toString().matchAll(/"id":(\d+)/g)) socket.write(JSON.stringify({ jsonrpc: '2.0', id: Number(m[1]), result: 'ok' }));
+      });
+    });
+
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(hostilePiece, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 8 }),
+        fc.constantFrom('close' as const, 'stall' as const, 'serve' as const),
+        fc.integer({ min: 1, max: 3 }),
+        async (pieces, cuts, then, concurrent) => {
+          // Re-chunk the whole payload at random sizes, so framing is exercised across writes.
+          const whole = Buffer.concat(pieces);
+          payload = [];
+          for (let at = 0, k = 0; at < whole.length; k++) {
+            const size = cuts[k % cuts.length]!;
+            payload.push(whole.subarray(at, at + size));
+            at += size;
+          }
+          after = then;
+          const client = await RpcClient.connect(server.path, { timeoutMs: 150, maxReplyBytes: 4096 });
+          try {
+            const calls = Array.from({ length: concurrent }, (_, i) => settle(client.call('fuzz_method', { i })));
+            const results = await within(3000, Promise.all(calls));
+            for (const r of results) if (!r.ok) expect(r.error).toSatisfy((e: Error) => e instanceof SpdkError || e instanceof RpcError);
+            if (!client.closed) {
+              // Still open: a further call settles too (a result, or a typed error: the stream may
+              // be in the middle of a value the peer never finished).
+              await within(3000, settle(client.call('spdk_get_version')));
+            } else {
+              const r = await within(1000, settle(client.call('spdk_get_version')));
+              expect(r.ok).toBe(false);
+              expect((r as { error: SpdkError }).error.code).toBe('ENOTCONN');
+            }
+          } finally {
+            await within(2000, client.close());
+          }
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it('a stalled peer: the timeout fires, a late reply is dropped, and the client keeps working', async () => {
+    const held: Array<{ socket: net.Socket; id: number }> = [];
+    const server = await hostileServer((socket) => {
+      socket.on('data', (chunk) => {
+        for (const m of chunk.toString().matchAll(/"id":(\d+)/g)) held.push({ socket, id: Number(m[1]) });
+      });
+    });
+    const client = await connect(server.path, { timeoutMs: 100 });
+    const r = await within(2000, settle(client.call('slow')));
+    expect(r.ok).toBe(false);
+    expect((r as { error: SpdkError }).error.code).toBe('ETIMEDOUT');
+    // The late reply, then an answer to the next request.
+    const late = held.shift()!;
+    late.socket.write(JSON.stringify({ jsonrpc: '2.0', id: late.id, result: 'late' }));
+    const next = client.call('next');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const pending = held.shift()!;
+    pending.socket.write(JSON.stringify({ jsonrpc: '2.0', id: pending.id, result: 'on time' }));
+    await expect(within(2000, next)).resolves.toBe('on time');
+    expect(client.closed).toBe(false);
+  });
+
+  it('a peer that sends half a reply and closes: ECONNRESET, then ENOTCONN', async () => {
+    const server = await hostileServer((socket) => {
+      socket.once('data', () => socket.end('{"jsonrpc":"2.0","id":1,"result":{"name":"Mal'));
+    });
+    const client = await connect(server.path, { timeoutMs: 5000 });
+    const r = await within(3000, settle(client.call('bdev_get_bdevs')));
+    expect((r as { error: SpdkError }).error.code).toBe('ECONNRESET');
+    const again = await within(1000, settle(client.call('bdev_get_bdevs')));
+    expect((again as { error: SpdkError }).error.code).toBe('ENOTCONN');
+  });
+
+  it('garbage bytes: EPROTO for everything pending, and the client is closed', async () => {
+    const server = await hostileServer((socket) => {
+      socket.once('data', () => socket.write(Buffer.from([0xff, 0x00, 0x7b, 0x22])));
+    });
+    const client = await connect(server.path);
+    const results = await within(3000, Promise.all([settle(client.call('a')), settle(client.call('b'))]));
+    for (const r of results) expect((r as { error: SpdkError }).error.code).toBe('EPROTO');
+    expect(client.closed).toBe(true);
+  });
+
+  it('replies to unknown ids and of the wrong shape are dropped or refused, never confused with the real one', async () => {
+    const server = await hostileServer((socket) => {
+      socket.on('data', (chunk) => {
+        for (const m of chunk.toString().matchAll(/"id":(\d+)/g)) {
+          const id = Number(m[1]);
+          socket.write(JSON.stringify({ jsonrpc: '2.0', id: id + 100, result: 'wrong id' }));
+          socket.write(JSON.stringify({ jsonrpc: '2.0', id: String(id), result: 'string id' }));
+          socket.write(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } }));
+          socket.write(JSON.stringify({ jsonrpc: '2.0', id, result: `answer ${id}` }));
+        }
+      });
+    });
+    const client = await connect(server.path, { timeoutMs: 2000 });
+    await expect(client.call('one')).resolves.toBe('answer 1');
+    await expect(client.call('two')).resolves.toBe('answer 2');
+  });
+});
