@@ -25,7 +25,7 @@ export const demoCommand: Command = {
     const sizeMb = Number(values['size-mb'] ?? 64);
     if (!Number.isInteger(sizeMb) || sizeMb < 1 || sizeMb > 4096) throw new UsageError('--size-mb must be a whole number from 1 to 4096');
     const blockSize = 4096;
-    const numBlocks = (sizeMb << 20) / blockSize;
+    const numBlocks = (sizeMb * 1024 * 1024) / blockSize; // not sizeMb << 20: 32-bit, negative from 2048
     const config = {
       subsystems: [{ subsystem: 'bdev', config: [{ method: 'bdev_malloc_create', params: { name: 'Demo0', num_blocks: numBlocks, block_size: blockSize } }] }],
     };
