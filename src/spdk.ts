@@ -133,6 +133,8 @@ export class Spdk implements AsyncDisposable {
   openBdev(name: string, options: OpenBdevOptions = {}): Promise<Bdev> {
     try {
       if (typeof name !== 'string' || name === '') throw new TypeError(`Spdk.openBdev: name must be a non-empty string, got ${String(name)}`);
+      // SPDK would look up the name up to its first NUL, which names another bdev.
+      if (name.includes('\0')) throw new TypeError(`Spdk.openBdev: name must not contain a NUL character, got ${JSON.stringify(name)}`);
       if (options === null || typeof options !== 'object') throw new TypeError('Spdk.openBdev: options must be an object');
       if (options.write !== undefined && typeof options.write !== 'boolean') throw new TypeError('Spdk.openBdev: options.write must be a boolean');
       const spinUs = checkSpinUs('Spdk.openBdev', options.spinUs);

@@ -137,6 +137,8 @@ export function normalizeStartOptions(options: SpdkStartOptions = {}): NativeSta
     rpcSocket = join(tmpdir(), `spdk-node-${process.pid}-${socketCounter++}.sock`);
   } else if (options.rpcSocket !== false) {
     if (typeof options.rpcSocket !== 'string' || options.rpcSocket === '') fail('rpcSocket', 'a socket path or false', options.rpcSocket);
+    // C reads the path up to its first NUL: a different path than the one given.
+    if (options.rpcSocket.includes('\0')) fail('rpcSocket', 'a socket path without NUL characters', JSON.stringify(options.rpcSocket));
     // sockaddr_un.sun_path holds 108 bytes including the terminator.
     if (Buffer.byteLength(options.rpcSocket) > 107) throw new RangeError(`Spdk.start: rpcSocket path is longer than 107 bytes: ${options.rpcSocket}`);
     rpcSocket = options.rpcSocket;
@@ -153,7 +155,9 @@ export function normalizeStartOptions(options: SpdkStartOptions = {}): NativeSta
   if (options.name !== undefined && (typeof options.name !== 'string' || !/^[\w.-]{1,64}$/.test(options.name))) {
     fail('name', 'a short name of letters, digits, ".", "_" or "-"', options.name);
   }
-  if (options.hugeDir !== undefined && typeof options.hugeDir !== 'string') fail('hugeDir', 'a directory path', options.hugeDir);
+  if (options.hugeDir !== undefined && (typeof options.hugeDir !== 'string' || options.hugeDir.includes('\0'))) {
+    fail('hugeDir', 'a directory path (without NUL characters)', typeof options.hugeDir === 'string' ? JSON.stringify(options.hugeDir) : options.hugeDir);
+  }
 
   return {
     name: options.name ?? 'spdk-node',

@@ -179,7 +179,7 @@ export class Nvme {
 
   /** Is a transport ('PCIe', 'TCP', 'RDMA'...) built into this SPDK? */
   transportAvailable(trtype: string): boolean {
-    if (typeof trtype !== 'string') throw new TypeError(`nvme.transportAvailable: trtype must be a string, got ${describe(trtype)}`);
+    if (typeof trtype !== 'string' || trtype.includes('\0')) throw new TypeError(`nvme.transportAvailable: trtype must be a string without NUL characters, got ${describe(trtype)}`);
     return addon().nvmeTransportAvailable(trtype);
   }
 }

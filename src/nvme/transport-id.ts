@@ -35,6 +35,10 @@ const PCI_ADDRESS = /^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/;
 const TRADDR_MAX = 256;
 const NQN_MAX = 223;
 
+// Whitespace separates fields, and C reads a string only up to its first NUL: neither may be in a
+// field (nor any other control character).
+const SPACE_OR_CONTROL = /[\s\u0000-\u001f\u007f]/;
+
 function bad(operation: string, message: string): TypeError {
   return new TypeError(`${operation}: ${message}`);
 }
@@ -82,8 +86,8 @@ function parseFields(text: string, operation: string): TransportId {
 }
 
 function checkNqn(operation: string, key: string, nqn: unknown): string {
-  if (typeof nqn !== 'string' || !nqn.startsWith('nqn.') || /\s/.test(nqn) || Buffer.byteLength(nqn) > NQN_MAX) {
-    throw bad(operation, `${key} must be an NVMe qualified name ('nqn.…', at most ${NQN_MAX} bytes, no spaces), got ${JSON.stringify(nqn)}`);
+  if (typeof nqn !== 'string' || !nqn.startsWith('nqn.') || SPACE_OR_CONTROL.test(nqn) || Buffer.byteLength(nqn) > NQN_MAX) {
+    throw bad(operation, `${key} must be an NVMe qualified name ('nqn.…', at most ${NQN_MAX} bytes, no spaces or control characters), got ${safeJson(nqn)}`);
   }
   return nqn;
 }
@@ -106,8 +110,8 @@ export function normalizeTransportId(input: string | TransportId, operation: str
   const fabrics = trtype !== 'PCIe' && trtype !== 'CUSTOM';
 
   if (input.traddr !== undefined) {
-    if (typeof input.traddr !== 'string' || input.traddr === '' || /\s/.test(input.traddr) || Buffer.byteLength(input.traddr) > TRADDR_MAX) {
-      throw bad(operation, `traddr must be a non-empty address without spaces (at most ${TRADDR_MAX} bytes), got ${JSON.stringify(input.traddr)}`);
+    if (typeof input.traddr !== 'string' || input.traddr === '' || SPACE_OR_CONTROL.test(input.traddr) || Buffer.byteLength(input.traddr) > TRADDR_MAX) {
+      throw bad(operation, `traddr must be a non-empty address without spaces or control characters (at most ${TRADDR_MAX} bytes), got ${safeJson(input.traddr)}`);
     }
     if (trtype === 'PCIe' && !PCI_ADDRESS.test(input.traddr)) {
       throw bad(operation, `a PCIe traddr is a PCI address such as '0000:01:00.0', got '${input.traddr}'`);
@@ -129,7 +133,7 @@ export function normalizeTransportId(input: string | TransportId, operation: str
     if ((trtype === 'TCP' || trtype === 'RDMA') && (!/^\d+$/.test(svc) || Number(svc) < 1 || Number(svc) > 65535)) {
       throw new RangeError(`${operation}: trsvcid must be a port number between 1 and 65535, got '${svc}'`);
     }
-    if (svc === '' || /\s/.test(svc) || svc.length > 32) throw bad(operation, `trsvcid must be a service ID without spaces, got '${svc}'`);
+    if (svc === '' || SPACE_OR_CONTROL.test(svc) || svc.length > 32) throw bad(operation, `trsvcid must be a service ID without spaces or control characters, got ${safeJson(svc)}`);
     out.trsvcid = svc;
   } else if ((trtype === 'TCP' || trtype === 'RDMA') && purpose !== 'any') {
     throw bad(operation, `a ${trtype} transport ID needs trsvcid (the port, e.g. 4420)`);
@@ -148,6 +152,15 @@ export function normalizeTransportId(input: string | TransportId, operation: str
   }
   if (input.hostnqn !== undefined) out.hostnqn = checkNqn(operation, 'hostnqn', input.hostnqn);
   return out;
+}
+
+/** JSON text of a value for a message; bigints and the like, which JSON cannot hold, as typeof. */
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? typeof value;
+  } catch {
+    return typeof value;
+  }
 }
 
 /** SPDK's string form of a transport ID (without hostnqn, which is not part of the address). */

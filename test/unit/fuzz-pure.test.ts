@@ -282,3 +282,29 @@ describe('JsonValueSplitter (fast-check)', () => {
     );
   });
 });
+
+describe('strings that reach C code: an embedded NUL or control character is refused, not truncated', () => {
+  // Found by the openBdev property: 'FuzzSmall\0' opened FuzzSmall. C sees a string up to its first
+  // NUL, so 'traddr:10.0.0.1\0 trsvcid:…' would lose every field after the address.
+  const control = fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)).filter((c) => !/\s/.test(c));
+  const insert = (s: string, at: number, c: string): string => s.slice(0, at % (s.length + 1)) + c + s.slice(at % (s.length + 1));
+
+  it('transport ID fields with a control character are a TypeError or RangeError, in both forms', () => {
+    fc.assert(
+      fc.property(fabricsTrid, fc.constantFrom('traddr', 'trsvcid', 'subnqn', 'hostnqn'), control, fc.nat(), (input, key, c, at) => {
+        const t = normalizeTransportId(input, 'fuzz', 'any');
+        const value = String((t as unknown as Record<string, unknown>)[key] ?? (key === 'trsvcid' ? '4420' : key === 'traddr' ? '10.0.0.1' : 'nqn.x'));
+        const bad = { ...t, [key]: insert(value, at, c) };
+        const r = attempt(() => normalizeTransportId(bad, 'fuzz', 'any'));
+        expect(r.ok).toBe(false);
+        if (key !== 'hostnqn') expect(attempt(() => parseTransportId(formatTransportId(bad))).ok).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('start options rpcSocket and hugeDir with a NUL are a TypeError', () => {
+    expect(attempt(() => normalizeStartOptions({ hugepages: false, rpcSocket: '/tmp/a\0b.sock' })).ok).toBe(false);
+    expect(attempt(() => normalizeStartOptions({ hugepages: false, hugeDir: '/dev/hugepages\0x' })).ok).toBe(false);
+  });
+});

@@ -1,0 +1,245 @@
+// Property tests (fast-check) of the entry points that need a running SPDK: openBdev names and
+// options, bdev read/write/unmap/writeZeroes/flush arguments, queue options and prep arguments,
+// RPC parameters of a few methods. SPDK starts once. Every input gives a valid result or a clean
+// typed error; afterwards the instance still serves I/O with correct data.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { RpcError, Spdk, SpdkError } from '../../src';
+import type { Bdev } from '../../src/bdev/bdev';
+import { describeSpdk, mallocConfig } from './support';
+
+const typed = (e: unknown): boolean => e instanceof TypeError || e instanceof RangeError || e instanceof SpdkError || e instanceof RpcError;
+
+/** Awaits `promise` (bounded: a hang fails); returns the value, or the error, which must be typed. */
+async function settle<T>(what: string, promise: Promise<T>, ms = 5000): Promise<{ ok: true; value: T } | { ok: false; error: Error }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const value = await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+      }),
+    ]);
+    return { ok: true, value };
+  } catch (error) {
+    if (!typed(error)) throw new Error(`${what}: untyped error ${String(error)}`, { cause: error });
+    return { ok: false, error: error as Error };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sync<T>(what: string, f: () => T): { ok: true; value: T } | { ok: false; error: Error } {
+  try {
+    return { ok: true, value: f() };
+  } catch (error) {
+    if (!typed(error)) throw new Error(`${what}: untyped error ${String(error)}`, { cause: error });
+    return { ok: false, error: error as Error };
+  }
+}
+
+const wild = fc.oneof(
+  fc.anything({ withBigInt: true, withNullPrototype: true, withBoxedValues: true }),
+  fc.constantFrom(Symbol('s'), Number.NaN, Infinity, -Infinity, -0, 0.5, 2 ** 53, 2 ** 64, -512, -4096),
+);
+
+describeSpdk('fuzzed arguments against a running SPDK', () => {
+  let spdk: Spdk;
+  let small: Bdev; // 512-byte blocks, 1 MiB
+  let large: Bdev; // 4096-byte blocks, 1 MiB
+
+  beforeAll(async () => {
+    spdk = await Spdk.start({
+      hugepages: false,
+      logLevel: 'error',
+      config: mallocConfig([
+        { name: 'FuzzSmall', numBlocks: 2048, blockSize: 512 },
+        { name: 'FuzzLarge', numBlocks: 256, blockSize: 4096 },
+      ]),
+    });
+    small = await spdk.openBdev('FuzzSmall', { write: true });
+    large = await spdk.openBdev('FuzzLarge', { write: true });
+  });
+
+  afterAll(async () => {
+    await small?.close();
+    await large?.close();
+    await spdk?.stop();
+  });
+
+  it('openBdev: any name and options give a Bdev or a typed error', async () => {
+    const name = fc.oneof(wild, fc.constantFrom('FuzzSmall', 'FuzzLarge', '', 'fuzzsmall', 'FuzzSmall\0', 'x'.repeat(5000)), fc.string({ maxLength: 30 }));
+    const options = fc.oneof(wild, fc.record({ write: fc.oneof(fc.boolean(), wild), spinUs: fc.oneof(fc.integer({ min: -10, max: 2000 }), wild) }, { requiredKeys: [] }));
+    await fc.assert(
+      fc.asyncProperty(name, fc.option(options, { nil: undefined }), async (n, o) => {
+        const r = await settle('openBdev', spdk.openBdev(n as string, o as { write?: boolean }));
+        if (r.ok) {
+          expect(['FuzzSmall', 'FuzzLarge']).toContain(r.value.name);
+          await r.value.close();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('openBdev refuses a name with an embedded NUL (C would open the bdev named by its prefix)', async () => {
+    // Found by the property above: openBdev('FuzzSmall\0') opened FuzzSmall.
+    await expect(spdk.openBdev('FuzzSmall\0')).rejects.toThrow(TypeError);
+    await expect(spdk.openBdev('FuzzSmall\0trailing')).rejects.toThrow(/NUL/);
+  });
+
+  it('read/write/unmap/writeZeroes/flush: any arguments give a result or a typed error; what was written reads back', async () => {
+    // Block counts (scaled by the bdev's block size at run time), raw byte numbers, or anything.
+    const blocksOr = (maxBlocks: number, raw: fc.Arbitrary<number>) =>
+      fc.oneof(
+        { weight: 4, arbitrary: fc.integer({ min: 0, max: maxBlocks }).map((blocks) => ({ blocks })) },
+        { weight: 1, arbitrary: raw },
+        { weight: 1, arbitrary: wild },
+      );
+    const offsetArb = blocksOr(2100, fc.integer({ min: -8192, max: 2 ** 21 }));
+    const lengthArb = blocksOr(16, fc.integer({ min: -1, max: 70_000 }));
+    let succeeded = 0;
+    const op = fc.constantFrom('read', 'readInto', 'write', 'unmap', 'writeZeroes', 'flush');
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), op, offsetArb, lengthArb, fc.integer({ min: 0, max: 255 }), async (useSmall, kind, oArg, lArg, fill) => {
+        const bdev = useSmall ? small : large;
+        const bs = bdev.blockSize;
+        const scale = (v: unknown): unknown => (v !== null && typeof v === 'object' && 'blocks' in v ? (v as { blocks: number }).blocks * bs : v);
+        // Offsets in blocks are spread over the bdev (it has 2048 or 256 blocks).
+        const o = oArg !== null && typeof oArg === 'object' && 'blocks' in oArg ? ((oArg as { blocks: number }).blocks % (bdev.numBlocks + 4)) * bs : oArg;
+        const l = scale(lArg);
+        const len = typeof l === 'number' && Number.isSafeInteger(l) && l >= 0 && l <= 1 << 20 ? l : 0;
+        switch (kind) {
+          case 'read': {
+            const r = await settle('read', bdev.read(o as number, l as number));
+            if (r.ok) succeeded++;
+            if (r.ok) expect(r.value.length).toBe(l);
+            break;
+          }
+          case 'readInto': {
+            const r = await settle('read', bdev.read(o as number, Buffer.alloc(len)));
+            if (r.ok) succeeded++;
+            if (r.ok) expect(r.value.length).toBe(len);
+            break;
+          }
+          case 'write': {
+            const data = Buffer.alloc(len, fill);
+            const r = await settle('write', bdev.write(o as number, data));
+            if (r.ok) succeeded++;
+            if (r.ok) {
+              const back = await bdev.read(o as number, len);
+              expect(Buffer.compare(Buffer.from(back), data)).toBe(0);
+            }
+            break;
+          }
+          case 'unmap':
+          case 'writeZeroes':
+          case 'flush': {
+            const r = await settle(kind, bdev[kind](o as number, l as number));
+            if (r.ok) succeeded++;
+            if (r.ok && kind === 'writeZeroes') {
+              const back = await bdev.read(o as number, l as number);
+              expect(back.every((b) => b === 0)).toBe(true);
+            }
+            break;
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+    expect(succeeded).toBeGreaterThan(50); // not vacuous: many valid I/Os among the bad ones
+  });
+
+  it('queues: any options and prep arguments give a queue / staged I/O or a typed error; every submitted I/O completes', async () => {
+    const options = fc.oneof(
+      wild,
+      fc.record(
+        {
+          depth: fc.oneof(fc.integer({ min: -1, max: 40 }), fc.constantFrom(4096, 4097), wild),
+          ioSize: fc.oneof(fc.integer({ min: 0, max: 4 }).map((k) => 512 << k), fc.integer({ min: -1, max: 20_000 }), wild),
+          spinUs: fc.oneof(fc.integer({ min: -1, max: 100 }), wild),
+        },
+        { requiredKeys: [] },
+      ),
+    );
+    const prep = fc.record({
+      write: fc.boolean(),
+      slot: fc.oneof(fc.integer({ min: -1, max: 45 }), wild),
+      offsetBlocks: fc.oneof(fc.integer({ min: -1, max: 2100 }), wild),
+      lengthBlocks: fc.oneof(fc.integer({ min: 0, max: 20 }), wild, fc.constant(undefined)),
+    });
+    let queues = 0;
+    let completed = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), options, fc.array(prep, { maxLength: 12 }), async (useSmall, o, preps) => {
+        const bdev = useSmall ? small : large;
+        const q = sync('createQueue', () => bdev.createQueue(o as object));
+        if (!q.ok) return;
+        queues++;
+        const queue = q.value;
+        try {
+          const results: number[] = [];
+          queue.onCompletions = (n, _slots, res) => {
+            for (let i = 0; i < n; i++) results.push(res[i]!);
+          };
+          let staged = 0;
+          for (const p of preps) {
+            const scale = (v: unknown): unknown => (typeof v === 'number' ? v * bdev.blockSize : v);
+            const r = sync('prep', () => (p.write ? queue.prepWrite : queue.prepRead).call(queue, p.slot as number, scale(p.offsetBlocks) as number, scale(p.lengthBlocks) as number));
+            if (r.ok) staged++;
+          }
+          const submitted = sync('submit', () => queue.submit());
+          const d = await settle('drain', queue.drain());
+          expect(d.ok).toBe(true);
+          if (submitted.ok) {
+            expect(results.length).toBeLessThanOrEqual(staged);
+            for (const res of results) expect(res).toBe(0);
+            completed += results.length;
+          }
+        } finally {
+          const c = await settle('queue.close', Promise.resolve(queue.close()));
+          expect(c.ok).toBe(true);
+        }
+      }),
+      { numRuns: 120 },
+    );
+    // Not vacuous: some queues were made and some I/O went through them.
+    expect(queues).toBeGreaterThan(5);
+    expect(completed).toBeGreaterThan(10);
+  });
+
+  it('RPC parameters: random params to a few methods give a result or an RpcError', async () => {
+    const methods = ['bdev_get_bdevs', 'bdev_get_iostat', 'bdev_malloc_create', 'bdev_null_create', 'bdev_error_create', 'bdev_passthru_create', 'framework_get_reactors', 'spdk_get_version'] as const;
+    const params = fc.oneof(
+      fc.constant(undefined),
+      fc.dictionary(fc.constantFrom('name', 'num_blocks', 'block_size', 'base_name', 'bdev_name', 'uuid', 'timeout', 'x'), fc.oneof(fc.jsonValue(), fc.constantFrom('FuzzSmall', 4096, 512, 8, -1, 2 ** 53))),
+      fc.array(fc.jsonValue(), { maxLength: 3 }),
+    );
+    const created = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...methods), params, async (method, p) => {
+        const r = await settle(method, spdk.rpc.call(method as string, p as object));
+        if (r.ok && typeof r.value === 'string' && method !== 'spdk_get_version') created.add(r.value);
+        if (!r.ok) expect(r.error instanceof RpcError || r.error instanceof TypeError).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+    // Created bdevs go away again (FuzzSmall/FuzzLarge may have gained claims by passthru/error bdevs).
+    for (const name of [...created].reverse()) {
+      for (const del of ['bdev_passthru_delete', 'bdev_error_delete', 'bdev_malloc_delete', 'bdev_null_delete']) {
+        if ((await settle(del, spdk.rpc.call(del as string, { name }))).ok) break;
+      }
+    }
+  });
+
+  it('afterwards SPDK still serves I/O with correct data and answers RPCs', async () => {
+    const data = Buffer.alloc(8192);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+    await large.write(4096, data);
+    expect(Buffer.compare(Buffer.from(await large.read(4096, 8192)), data)).toBe(0);
+    await small.write(512, data.subarray(0, 1024));
+    expect(Buffer.compare(Buffer.from(await small.read(512, 1024)), data.subarray(0, 1024))).toBe(0);
+    const names = (await spdk.rpc.bdev_get_bdevs()).map((b) => b.name);
+    expect(names).toEqual(expect.arrayContaining(['FuzzSmall', 'FuzzLarge']));
+  });
+});
