@@ -4,11 +4,14 @@
 // typed error; afterwards the instance still serves I/O with correct data.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { RpcError, Spdk, SpdkError } from '../../src';
+import { NvmeError, RpcError, Spdk, SpdkError, type IoQpair, type NvmeController, type NvmeNamespace } from '../../src';
 import type { Bdev } from '../../src/bdev/bdev';
-import { describeSpdk, mallocConfig } from './support';
+import { describeSpdk } from './support';
+import { targetConfig, tridOf, type TargetSpec } from './nvme-target';
+import { portInRange } from './ports';
 
-const typed = (e: unknown): boolean => e instanceof TypeError || e instanceof RangeError || e instanceof SpdkError || e instanceof RpcError;
+// NvmeError is an SpdkError.
+const typed = (e: unknown): boolean => e instanceof TypeError || e instanceof RangeError || e instanceof SpdkError || e instanceof RpcError || e instanceof NvmeError;
 
 /** Awaits `promise` (bounded: a hang fails); returns the value, or the error, which must be typed. */
 async function settle<T>(what: string, promise: Promise<T>, ms = 5000): Promise<{ ok: true; value: T } | { ok: false; error: Error }> {
@@ -48,15 +51,23 @@ describeSpdk('fuzzed arguments against a running SPDK', () => {
   let small: Bdev; // 512-byte blocks, 1 MiB
   let large: Bdev; // 4096-byte blocks, 1 MiB
 
+  // An NVMe/TCP target in this same instance, on loopback, exporting FuzzNs.
+  let target: TargetSpec;
+
   beforeAll(async () => {
-    spdk = await Spdk.start({
-      hugepages: false,
-      logLevel: 'error',
-      config: mallocConfig([
-        { name: 'FuzzSmall', numBlocks: 2048, blockSize: 512 },
-        { name: 'FuzzLarge', numBlocks: 256, blockSize: 4096 },
-      ]),
-    });
+    target = {
+      port: await portInRange(4870, 4879),
+      nqn: 'nqn.2016-06.io.spdk:fuzz',
+      serial: 'SPDKNODEFUZZ',
+      model: 'spdk-node fuzz',
+      bdevs: [{ name: 'FuzzNs', numBlocks: 1024, blockSize: 512 }],
+    };
+    const config = targetConfig(target);
+    config.subsystems[0]!.config!.push(
+      { method: 'bdev_malloc_create', params: { name: 'FuzzSmall', num_blocks: 2048, block_size: 512 } },
+      { method: 'bdev_malloc_create', params: { name: 'FuzzLarge', num_blocks: 256, block_size: 4096 } },
+    );
+    spdk = await Spdk.start({ hugepages: false, logLevel: 'error', config });
     small = await spdk.openBdev('FuzzSmall', { write: true });
     large = await spdk.openBdev('FuzzLarge', { write: true });
   });
@@ -229,6 +240,73 @@ describeSpdk('fuzzed arguments against a running SPDK', () => {
       for (const del of ['bdev_passthru_delete', 'bdev_error_delete', 'bdev_malloc_delete', 'bdev_null_delete']) {
         if ((await settle(del, spdk.rpc.call(del as string, { name }))).ok) break;
       }
+    }
+  });
+
+  it('NVMe namespace I/O, identify and log page arguments over NVMe/TCP loopback give results or typed errors', async () => {
+    const ctrlr: NvmeController = await spdk.nvme.connect(tridOf(target));
+    try {
+      const qp: IoQpair = await ctrlr.allocIoQpair({ depth: 16 });
+      const ns = ctrlr.namespace(1) as NvmeNamespace;
+      expect(ns).toBeDefined();
+      const lba = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 1030 }) }, { weight: 1, arbitrary: fc.integer({ min: -2, max: 2 ** 40 }) }, { weight: 1, arbitrary: wild });
+      const count = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 16 }) }, { weight: 1, arbitrary: fc.integer({ min: -1, max: 70_000 }) }, { weight: 1, arbitrary: wild });
+      const op = fc.oneof(
+        fc.record({ kind: fc.constant('read' as const), lba, count }),
+        fc.record({ kind: fc.constant('readInto' as const), lba, bytes: fc.integer({ min: 0, max: 9000 }) }),
+        fc.record({ kind: fc.constant('write' as const), lba, bytes: fc.oneof(fc.integer({ min: 0, max: 16 }).map((b) => b * 512), fc.integer({ min: 0, max: 9000 })), fill: fc.integer({ min: 0, max: 255 }) }),
+        fc.record({ kind: fc.constant('compare' as const), lba, bytes: fc.integer({ min: 0, max: 4 }).map((b) => b * 512) }),
+        fc.record({ kind: fc.constant('writeZeroes' as const), lba, count }),
+        fc.record({ kind: fc.constant('deallocate' as const), ranges: fc.oneof(wild, fc.array(fc.oneof(fc.record({ lba, count }), wild), { maxLength: 4 })) }),
+        fc.record({ kind: fc.constant('identify' as const), cns: fc.oneof(fc.integer({ min: -1, max: 0x20 }), wild), nsid: fc.oneof(fc.integer({ min: 0, max: 3 }), wild, fc.constant(undefined)) }),
+        fc.record({ kind: fc.constant('logPage' as const), lid: fc.oneof(fc.integer({ min: -1, max: 0x10 }), wild), size: fc.oneof(fc.integer({ min: 0, max: 8192 }), wild, fc.constant(undefined)), offset: fc.oneof(fc.integer({ min: 0, max: 1024 }), wild, fc.constant(undefined)) }),
+      );
+      let succeeded = 0;
+      await fc.assert(
+        fc.asyncProperty(op, async (o) => {
+          let r: { ok: boolean; value?: unknown };
+          switch (o.kind) {
+            case 'read':
+              r = await settle('ns.read', ns.read(qp, o.lba as number, o.count as number));
+              break;
+            case 'readInto':
+              r = await settle('ns.read', ns.read(qp, o.lba as number, Buffer.alloc(o.bytes)));
+              break;
+            case 'write': {
+              const data = Buffer.alloc(o.bytes, o.fill);
+              r = await settle('ns.write', ns.write(qp, o.lba as number, data));
+              if (r.ok) expect(Buffer.compare(Buffer.from(await ns.read(qp, o.lba as number, data.length / 512)), data)).toBe(0);
+              break;
+            }
+            case 'compare':
+              r = await settle('ns.compare', ns.compare(qp, o.lba as number, Buffer.alloc(o.bytes)));
+              break;
+            case 'writeZeroes':
+              r = await settle('ns.writeZeroes', ns.writeZeroes(qp, o.lba as number, o.count as number));
+              break;
+            case 'deallocate':
+              r = await settle('ns.deallocate', ns.deallocate(qp, o.ranges as never));
+              break;
+            case 'identify':
+              r = await settle('ctrlr.identify', ctrlr.identify(o.cns as number, o.nsid === undefined ? undefined : { nsid: o.nsid as number }));
+              break;
+            case 'logPage':
+              r = await settle('ctrlr.getLogPage', ctrlr.getLogPage(o.lid as number, { ...(o.size === undefined ? {} : { size: o.size as number }), ...(o.offset === undefined ? {} : { offset: o.offset as number }) }));
+              break;
+          }
+          if (r.ok) succeeded++;
+        }),
+        { numRuns: 250 },
+      );
+      expect(succeeded).toBeGreaterThan(30);
+      // Still serving: the health page decodes and I/O round-trips.
+      expect((await ctrlr.healthLog()).temperatureSensorsKelvin).toHaveLength(8);
+      const data = Buffer.alloc(1024, 0x5a);
+      await ns.write(qp, 10, data);
+      expect(Buffer.compare(Buffer.from(await ns.read(qp, 10, 2)), data)).toBe(0);
+      await qp.free();
+    } finally {
+      await ctrlr.detach();
     }
   });
 
