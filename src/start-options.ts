@@ -1,7 +1,7 @@
 // Spdk.start() options: validated and given their defaults here, once, before anything crosses
 // into native code.
 import { accessSync, constants as fsConstants } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, cpus as osCpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPoolFreeMb, probeHugepages } from './doctor/hugepages';
 import type { NativeStartOptions } from './addon';
@@ -81,10 +81,40 @@ function cpuMaskOf(value: SpdkStartOptions['cpuMask']): string {
     return `[${value.join(',')}]`;
   }
   if (typeof value !== 'string') fail('cpuMask', "a mask string ('0x2'), a list string ('[1]') or an array of core numbers", value);
-  if (!/^(0x[0-9a-fA-F]+|[0-9a-fA-F]+|\[[0-9,\-\s]+\])$/.test(value)) {
+  if (!/^(0x[0-9a-fA-F]+|[0-9a-fA-F]+|\[[0-9,\- \t]*\])$/.test(value)) {
     fail('cpuMask', "a hex mask ('0x2') or a core list ('[1,2]')", value);
   }
+  checkMaskString(value);
   return value;
+}
+
+/**
+ * The string forms get the checks the number and array forms get (at least one core, every core
+ * on this machine), read as SPDK's spdk_cpuset_parse reads them; otherwise DPDK fails to start
+ * with only "Unable to initialize SPDK env".
+ */
+function checkMaskString(value: string): void {
+  const machineCores = osCpus().length || availableParallelism();
+  const lacks = (core: number | bigint): never => {
+    throw new RangeError(`Spdk.start: cpuMask '${value}' names core ${core}, which this machine lacks (cores 0-${machineCores - 1})`);
+  };
+  if (!value.startsWith('[')) {
+    const bits = BigInt(value.startsWith('0x') ? value : `0x${value}`);
+    if (bits === 0n) throw new RangeError(`Spdk.start: cpuMask '${value}' names no cores`);
+    const highest = bits.toString(2).length - 1;
+    if (highest >= machineCores) lacks(highest);
+    return;
+  }
+  const body = value.slice(1, -1);
+  if (body.trim() === '') throw new RangeError(`Spdk.start: cpuMask '${value}' lists no cores`);
+  for (const part of body.split(',')) {
+    const m = /^[ \t]*(\d+)[ \t]*(?:-[ \t]*(\d+)[ \t]*)?$/.exec(part);
+    if (m === null) throw new RangeError(`Spdk.start: cpuMask '${value}' is not a core list such as '[0,2-3]' (at '${part}')`);
+    const first = Number(m[1]);
+    const last = m[2] === undefined ? first : Number(m[2]);
+    if (last < first) throw new RangeError(`Spdk.start: cpuMask '${value}' has the range ${first}-${last}, which runs backwards`);
+    if (last >= machineCores) lacks(last);
+  }
 }
 
 function useHugepages(value: SpdkStartOptions['hugepages']): boolean {

@@ -4,6 +4,7 @@
 // its documented refusal), never another exception or a hang.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import * as os from 'node:os';
 import { normalizeStartOptions, type SpdkStartOptions } from '../../src/start-options';
 import { formatTransportId, normalizeTransportId, parseTransportId, type TransportId } from '../../src/nvme/transport-id';
 import { canonicalPciAddress } from '../../src/devices/address';
@@ -306,5 +307,49 @@ describe('strings that reach C code: an embedded NUL or control character is ref
   it('start options rpcSocket and hugeDir with a NUL are a TypeError', () => {
     expect(attempt(() => normalizeStartOptions({ hugepages: false, rpcSocket: '/tmp/a\0b.sock' })).ok).toBe(false);
     expect(attempt(() => normalizeStartOptions({ hugepages: false, hugeDir: '/dev/hugepages\0x' })).ok).toBe(false);
+  });
+});
+
+describe('cpuMask strings are checked like the number and array forms', () => {
+  // Found by fuzzing: '0x0', '[,]', '[-]' or a core the machine lacks passed validation and failed
+  // inside DPDK as "EIO: Unable to initialize SPDK env", where cpuMask 0 or [99] give a RangeError.
+  const cpus = os.cpus().length;
+
+  it.each(['0x0', '0', '[,]', '[-]', '[]', '[ ]', '[1-0]', `[${cpus}]`, `0x${(1n << BigInt(cpus)).toString(16)}`, '[0,99999]', '[0-99999]'])('%j is a RangeError', (mask) => {
+    expect(() => normalizeStartOptions({ hugepages: false, cpuMask: mask })).toThrow(RangeError);
+  });
+
+  it.each(['0x1', '1', '[0]', '[0-0]', ' [0] '.trim(), `[0-${cpus - 1}]`, `0x${((1n << BigInt(cpus)) - 1n).toString(16)}`])('%j is accepted as given', (mask) => {
+    expect(normalizeStartOptions({ hugepages: false, cpuMask: mask }).cpuMask).toBe(mask);
+  });
+
+  it('random mask strings are accepted only when they name at least one existing core (fast-check)', () => {
+    const list = fc.array(fc.oneof(fc.integer({ min: 0, max: cpus + 2 }).map(String), fc.tuple(fc.integer({ min: 0, max: cpus + 2 }), fc.integer({ min: 0, max: cpus + 2 })).map(([a, b]) => `${a}-${b}`), fc.constantFrom('', ' ', '-')), { maxLength: 4 }).map((parts) => `[${parts.join(',')}]`);
+    const hexMask = fc.bigInt({ min: 0n, max: (1n << BigInt(cpus + 2)) - 1n }).chain((v) => fc.constantFrom(`0x${v.toString(16)}`, v.toString(16)));
+    fc.assert(
+      fc.property(fc.oneof(list, hexMask), (mask) => {
+        const r = attempt(() => normalizeStartOptions({ hugepages: false, cpuMask: mask }));
+        // Which cores does it name? (the same reading as SPDK's spdk_cpuset_parse)
+        const cores = new Set<number>();
+        let malformed = false;
+        if (mask.startsWith('[')) {
+          for (const part of mask.slice(1, -1).split(',')) {
+            const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+            if (m === null) { malformed = true; continue; }
+            const a = Number(m[1]);
+            const b = m[2] === undefined ? a : Number(m[2]);
+            if (b < a) malformed = true;
+            for (let c = a; c <= b; c++) cores.add(c);
+          }
+        } else {
+          const v = BigInt(mask.startsWith('0x') ? mask : `0x${mask}`);
+          for (let c = 0; c < cpus + 2; c++) if ((v >> BigInt(c)) & 1n) cores.add(c);
+        }
+        const valid = !malformed && cores.size > 0 && [...cores].every((c) => c < cpus);
+        expect(r.ok).toBe(valid);
+        if (!r.ok) expect(r.error).toBeInstanceOf(RangeError);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
