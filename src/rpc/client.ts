@@ -294,6 +294,10 @@ function parseAddress(socketPath: unknown): Address {
   if (typeof socketPath !== 'string' || socketPath === '') {
     throw new TypeError(`socketPath must be a non-empty string (a Unix socket path or host:port), got ${describe(socketPath)}`);
   }
+  // A leading NUL names a Linux abstract socket; one further in would cut the path short.
+  if (socketPath.indexOf('\0', 1) !== -1) {
+    throw new TypeError(`socketPath must not contain a NUL character after its first, got ${JSON.stringify(socketPath)}`);
+  }
   // Anything with a slash is a path; otherwise `host:port` or `[ipv6]:port` is a TCP address.
   const tcp = socketPath.includes('/') ? null : /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(socketPath);
   if (tcp) {
