@@ -310,6 +310,82 @@ describeSpdk('fuzzed arguments against a running SPDK', () => {
     }
   });
 
+  it('nvme.connect: random transport IDs and options connect, or fail with a typed error, without a hang', async () => {
+    const trid = fc.oneof(
+      { weight: 1, arbitrary: wild },
+      { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
+      { weight: 6, arbitrary: fc.record(
+        {
+          trtype: fc.constantFrom('TCP', 'TCP', 'tcp', 'RDMA', 'PCIe', 'FC', 'bogus'),
+          adrfam: fc.oneof({ weight: 6, arbitrary: fc.constantFrom('IPv4', 'IPv4', 'IPv6', 'IB') }, { weight: 1, arbitrary: wild }),
+          traddr: fc.oneof({ weight: 6, arbitrary: fc.constantFrom('127.0.0.1', '127.0.0.1', '::1', '0000:ff:1f.7', '') }, { weight: 1, arbitrary: wild }),
+          trsvcid: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(target.port, target.port + 1, String(target.port), 0, 70000) }, { weight: 1, arbitrary: wild }),
+          subnqn: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(target.nqn, target.nqn, 'nqn.2016-06.io.spdk:nobody', 'nqn.2014-08.org.nvmexpress.discovery', 'cnode') }, { weight: 1, arbitrary: wild }),
+          hostnqn: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001', 'nqn.x', 'bad') }, { weight: 1, arbitrary: wild }),
+        },
+        { requiredKeys: ['trtype', 'traddr', 'trsvcid', 'subnqn'] },
+      ) },
+    );
+    // The target's own address with one field changed: most of these get as far as SPDK.
+    const nearValid = fc.record({
+      key: fc.constantFrom('adrfam', 'traddr', 'trsvcid', 'subnqn', 'hostnqn', 'priority'),
+      value: fc.oneof({ weight: 5, arbitrary: fc.constantFrom('IPv6', 'IPv4', '127.0.0.2', target.port + 1, 'nqn.2016-06.io.spdk:nobody', 'nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000002', 3) }, { weight: 1, arbitrary: wild }),
+    }).map(({ key, value }) => ({ trtype: 'TCP', adrfam: 'IPv4', traddr: '127.0.0.1', trsvcid: target.port, subnqn: target.nqn, [key]: value }));
+    const anyTrid = fc.oneof({ weight: 1, arbitrary: trid }, { weight: 2, arbitrary: nearValid });
+    const options = fc.oneof(
+      { weight: 1, arbitrary: wild },
+      {
+        weight: 4,
+        arbitrary: fc.record(
+          {
+            connectTimeoutMs: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(500, 1000) }, { weight: 1, arbitrary: wild }),
+            keepAliveTimeoutMs: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: -1, max: 20_000 }) }, { weight: 1, arbitrary: wild }),
+            hostnqn: fc.oneof({ weight: 4, arbitrary: fc.constant('nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000003') }, { weight: 1, arbitrary: wild }),
+          },
+          { requiredKeys: [] },
+        ),
+      },
+    );
+    let connected = 0;
+    let reachedSpdk = 0;
+    await fc.assert(
+      fc.asyncProperty(anyTrid, fc.option(options, { nil: undefined, freq: 2 }), async (t, o) => {
+        const r = await settle('nvme.connect', spdk.nvme.connect(t as string, o as object), 15_000);
+        if (r.ok || r.error instanceof SpdkError) reachedSpdk++;
+        if (r.ok) {
+          connected++;
+          await (r.value as NvmeController).detach();
+        }
+      }),
+      { numRuns: 100 },
+    );
+    // The right address and NQN still connect afterwards.
+    const c = await spdk.nvme.connect(tridOf(target));
+    await c.detach();
+    // Not vacuous: some attempts got past validation to SPDK (refused, or connected).
+    expect(reachedSpdk).toBeGreaterThan(3);
+    console.log(`nvme.connect fuzz: ${reachedSpdk} reached SPDK, ${connected} connected`);
+  });
+
+  it('allocBuffer and a second Spdk.start: any arguments give a result or a typed error, and the instance is unaffected', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.integer({ min: -1, max: 1 << 20 }), wild),
+        fc.option(fc.oneof(wild, fc.record({ align: fc.oneof(fc.integer({ min: 0, max: 1 << 22 }), fc.constantFrom(512, 4096, 1 << 21), wild) }, { requiredKeys: [] })), { nil: undefined }),
+        fc.oneof(wild, fc.record({ cpuMask: fc.oneof(fc.constantFrom('0x1', '[0]', '0x0'), wild), hugepages: fc.oneof(fc.boolean(), wild), memSizeMb: fc.oneof(fc.integer({ min: 0, max: 4096 }), wild), logLevel: wild }, { requiredKeys: [] })),
+        async (size, o, startOptions) => {
+          const b = sync('allocBuffer', () => spdk.allocBuffer(size as number, o as object));
+          if (b.ok) expect(b.value.length).toBe(size);
+          const r = await settle('Spdk.start', Spdk.start(startOptions as object));
+          expect(r.ok).toBe(false);
+          if ((r as { error: Error }).error instanceof SpdkError) expect((r as { error: SpdkError }).error.code).toBe('EALREADY');
+        },
+      ),
+      { numRuns: 150 },
+    );
+    expect(spdk.bdevs().map((b) => b.name)).toEqual(expect.arrayContaining(['FuzzSmall', 'FuzzLarge', 'FuzzNs']));
+  });
+
   it('afterwards SPDK still serves I/O with correct data and answers RPCs', async () => {
     const data = Buffer.alloc(8192);
     for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
