@@ -1,11 +1,13 @@
 // `spdk.nvme`: attaching NVMe controllers with SPDK's own NVMe driver, local (PCIe) or over a
 // fabric (TCP, RDMA), including NVMe-oF targets served by this same process.
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { addon } from '../addon';
 import { describe, integer, options } from './check';
 import { NvmeController } from './controller';
 import type { NativeNvmeConnectOptions } from './native';
 import { DISCOVERY_NQN, formatTransportId, normalizeTransportId, type TransportId } from './transport-id';
-import { SpdkError } from '../errors';
+import { SpdkError, errnoValue } from '../errors';
 import { checkPcieUsable } from '../devices/usable';
 import type { RpcClient } from '../rpc/client';
 import { bdevNvmeHolders, sameController } from './bdev-holders';
@@ -88,9 +90,11 @@ export class Nvme {
       }
       if (t.trtype === 'PCIe') this.#checkPcie('nvme.connect', t.traddr);
       const native = nativeOptions('nvme.connect', t, opts);
-      return addon().nvmeConnect(formatTransportId(t), native).then(
-        (c) => new NvmeController(c),
-        (error: unknown) => this.#nameBdevHolder(error, t, native.hostnqn),
+      return resolveTraddr(t, 'nvme.connect').then((resolved) =>
+        addon().nvmeConnect(formatTransportId(resolved), native).then(
+          (c) => new NvmeController(c),
+          (error: unknown) => this.#nameBdevHolder(error, resolved, native.hostnqn),
+        ),
       );
     } catch (error) {
       return Promise.reject(error);
@@ -181,6 +185,26 @@ export class Nvme {
   transportAvailable(trtype: string): boolean {
     if (typeof trtype !== 'string' || trtype.includes('\0')) throw new TypeError(`nvme.transportAvailable: trtype must be a string without NUL characters, got ${describe(trtype)}`);
     return addon().nvmeTransportAvailable(trtype);
+  }
+}
+
+/**
+ * A fabrics traddr that is a host name, resolved here (on libuv's thread pool): SPDK would resolve
+ * it with a blocking getaddrinfo() on its app thread, stalling every bdev and queue meanwhile, and
+ * report a name that does not resolve as EPERM.
+ */
+async function resolveTraddr(t: TransportId, operation: string): Promise<TransportId> {
+  if ((t.trtype !== 'TCP' && t.trtype !== 'RDMA') || t.traddr === undefined || isIP(t.traddr) !== 0) return t;
+  if (t.adrfam !== 'IPv4' && t.adrfam !== 'IPv6') return t;
+  try {
+    const { address } = await lookup(t.traddr, { family: t.adrfam === 'IPv6' ? 6 : 4 });
+    return { ...t, traddr: address };
+  } catch (error) {
+    throw new SpdkError(`cannot resolve '${t.traddr}' to an ${t.adrfam} address (${(error as Error).message}); give the target's IP address, or the right adrfam`, {
+      operation,
+      errno: errnoValue('EHOSTUNREACH') ?? 113,
+      cause: error,
+    });
   }
 }
 

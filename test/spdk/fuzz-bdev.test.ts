@@ -367,6 +367,19 @@ describeSpdk('fuzzed arguments against a running SPDK', () => {
     console.log(`nvme.connect fuzz: ${reachedSpdk} reached SPDK, ${connected} connected`);
   });
 
+  it('nvme.connect resolves a host name before SPDK sees it (SPDK would call getaddrinfo on its reactor)', async () => {
+    // Found by the property above: a random traddr made SPDK's app thread run a DNS lookup, and an
+    // unresolvable one failed as EPERM "Failed to attach".
+    const error = await spdk.nvme.connect(`trtype:TCP traddr:no-such-host.invalid trsvcid:${target.port} subnqn:${target.nqn}`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SpdkError);
+    expect((error as SpdkError).message).toMatch(/cannot resolve 'no-such-host\.invalid'/);
+    expect((error as SpdkError).code).toBe('EHOSTUNREACH');
+    // A name that resolves connects, through the address it resolves to.
+    const c = await spdk.nvme.connect(`trtype:TCP traddr:localhost trsvcid:${target.port} subnqn:${target.nqn}`);
+    expect(c.transportId.traddr).toBe('127.0.0.1');
+    await c.detach();
+  });
+
   it('allocBuffer and a second Spdk.start: any arguments give a result or a typed error, and the instance is unaffected', async () => {
     await fc.assert(
       fc.asyncProperty(
