@@ -34,7 +34,10 @@ export const rpcCommand: Command = {
       if (params === null || typeof params !== 'object') throw new UsageError('params must be a JSON object or array');
     }
     const timeout = values.timeout === undefined ? 30 : Number(values.timeout);
-    if (!(timeout > 0)) throw new UsageError('--timeout must be a positive number of seconds');
+    // A timer holds at most 2^31 - 1 ms (about 24.8 days); Infinity waits forever.
+    if (!(timeout > 0) || (timeout !== Infinity && timeout * 1000 > 2 ** 31 - 1)) {
+      throw new UsageError('--timeout must be a positive number of seconds, at most 2147483 (or Infinity)');
+    }
     await using client = await RpcClient.connect(values.socket ?? DEFAULT_RPC_SOCKET, { timeoutMs: timeout * 1000 });
     try {
       const result = await client.call(method as string, params);

@@ -109,3 +109,13 @@ describe('spdk-node with random arguments (fast-check)', () => {
     expect(started.length).toBeGreaterThan(0);
   });
 });
+
+describe('spdk-node rpc --timeout', () => {
+  it('a timeout too long for a timer is a usage error naming --timeout (exit 2), not an internal RangeError', async () => {
+    for (const t of ['1e10', '3000000']) {
+      const r = await run(['rpc', 'spdk_get_version', '--timeout', t]);
+      expect(r.status).toBe(2);
+      expect(r.err).toMatch(/--timeout/);
+    }
+  });
+});
