@@ -3,6 +3,7 @@
 // away from the kernel, and blocks 0-7 are written with random data and read back):
 //   sudo node examples/local-nvme.js 0000:00:05.0 [--driver vfio-pci|uio_pci_generic]
 // Exits 0 when every check passed, 1 at the first that did not (saying which).
+// example: needs-pcie
 'use strict';
 const assert = require('node:assert/strict');
 const { randomBytes } = require('node:crypto');

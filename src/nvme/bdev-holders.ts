@@ -14,7 +14,8 @@ export interface BdevNvmeHolder {
   hostnqn: string;
 }
 
-function pciKey(traddr: string): string {
+/** A PCI address in one spelling (domain included, lower case), for comparing. */
+export function pciKey(traddr: string): string {
   const lower = traddr.toLowerCase();
   return /^[0-9a-f]{2}:/.test(lower) ? `0000:${lower}` : lower;
 }

@@ -10,7 +10,7 @@ import { DISCOVERY_NQN, formatTransportId, normalizeTransportId, type TransportI
 import { SpdkError, errnoValue } from '../errors';
 import { checkPcieUsable } from '../devices/usable';
 import type { RpcClient } from '../rpc/client';
-import { bdevNvmeHolders, sameController } from './bdev-holders';
+import { bdevNvmeHolders, pciKey, sameController } from './bdev-holders';
 
 export interface NvmeConnectOptions {
   /** Host NQN to connect as (fabrics). Default: SPDK's, derived from the host's UUID. */
@@ -143,9 +143,14 @@ export class Nvme {
         throw new TypeError(`nvme.list: listing enumerates local PCIe controllers, not ${t.trtype}; SPDK's NVMe-oF discovery would block its reactor`);
       }
       this.#checkPcie('nvme.list', t.traddr);
-      const native = nativeOptions('nvme.list', t, undefined);
-      return addon().nvmeList(formatTransportId(t), native).then(async (list) => {
-        const entries: NvmeListEntry[] = list.map((e) => ({ transportId: { trtype: 'PCIe', traddr: e.traddr }, heldBy: e.heldBy }));
+      // The whole bus, filtered here: SPDK's probe of one address that its callback declines
+      // fails in DPDK ("cannot attach the device"), which a listing must not (found in the PCIe rig).
+      const wholeBus: TransportId = { trtype: 'PCIe' };
+      const native = nativeOptions('nvme.list', wholeBus, undefined);
+      return addon().nvmeList(formatTransportId(wholeBus), native).then(async (list) => {
+        const entries: NvmeListEntry[] = list
+          .filter((e) => t.traddr === undefined || pciKey(e.traddr) === pciKey(t.traddr))
+          .map((e) => ({ transportId: { trtype: 'PCIe', traddr: e.traddr }, heldBy: e.heldBy }));
         // SPDK's enumeration skips the devices bdev_nvme holds: name them (and replace the vaguer
         // answer the native side gives for one asked for by address).
         for (const holder of await bdevNvmeHolders(this.#context.rpc?.() ?? null)) {

@@ -31,9 +31,9 @@ export interface VmController {
 
 export const ROOT_DISK = { serial: 'spdk-node-root', pciAddress: '0000:00:03.0' } as const;
 
-/** Two namespaces of different LBA formats. */
+/** Two namespaces of different LBA formats; at the address the README's examples use. */
 export const CTRL_A: VmController = {
-  id: 'nvme-a', serial: 'SPDKNODE-A', pciAddress: '0000:00:04.0', bus: 'pcie.0', addr: '0x4',
+  id: 'nvme-a', serial: 'SPDKNODE-A', pciAddress: '0000:00:05.0', bus: 'pcie.0', addr: '0x5',
   namespaces: [
     { drive: 'a1', nsid: 1, blockSize: 512, sizeMb: 64 },
     { drive: 'a2', nsid: 2, blockSize: 4096, sizeMb: 64 },
@@ -42,7 +42,7 @@ export const CTRL_A: VmController = {
 
 /** A namespace with interleaved metadata (8 bytes per 512-byte block), one with separate metadata. */
 export const CTRL_C: VmController = {
-  id: 'nvme-c', serial: 'SPDKNODE-C', pciAddress: '0000:00:05.0', bus: 'pcie.0', addr: '0x5',
+  id: 'nvme-c', serial: 'SPDKNODE-C', pciAddress: '0000:00:04.0', bus: 'pcie.0', addr: '0x4',
   namespaces: [
     { drive: 'c1', nsid: 1, blockSize: 512, sizeMb: 32, metadataSize: 8, extendedLba: true },
     { drive: 'c2', nsid: 2, blockSize: 512, sizeMb: 32, metadataSize: 8, extendedLba: false },
