@@ -102,7 +102,11 @@ describe('spdk-node with random arguments (fast-check)', () => {
         // A start that happened saw options the library validates itself; the stand-in threw a
         // typed error for bad ones, which main turned into status 1.
       }),
-      { numRuns: 400 },
+      {
+        numRuns: 400,
+        // Besides the random ones: a run that reaches the (stand-in) start, help, and a usage error.
+        examples: [[['demo', '--hugepages', 'off']], [['bdev', 'list', '--config', goodConfig]], [['--help']], [['devices', 'bind', 'nvme0']]],
+      },
     );
     // Not vacuous: the runs reached help, usage errors, and commands that went as far as starting.
     expect([...seen].sort()).toEqual([0, 1, 2]);
