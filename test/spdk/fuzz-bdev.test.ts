@@ -195,6 +195,8 @@ describeSpdk('fuzzed arguments against a running SPDK', () => {
           };
           let staged = 0;
           for (const p of preps) {
+            const b = sync('buffer', () => queue.buffer(p.slot as number));
+            if (b.ok) expect(b.value.length).toBe(queue.ioSize);
             const scale = (v: unknown): unknown => (typeof v === 'number' ? v * bdev.blockSize : v);
             const r = sync('prep', () => (p.write ? queue.prepWrite : queue.prepRead).call(queue, p.slot as number, scale(p.offsetBlocks) as number, scale(p.lengthBlocks) as number));
             if (r.ok) staged++;
@@ -299,6 +301,38 @@ describeSpdk('fuzzed arguments against a running SPDK', () => {
         { numRuns: 250 },
       );
       expect(succeeded).toBeGreaterThan(30);
+
+      // ns.createQueue: random options and prep arguments (LBAs and block counts).
+      let nvmeCompleted = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(wild, fc.record({ depth: fc.oneof(fc.integer({ min: -1, max: 20 }), wild), ioSize: fc.oneof(fc.integer({ min: 0, max: 3 }).map((k) => 512 << k), fc.integer({ min: -1, max: 9000 }), wild) }, { requiredKeys: [] })),
+          fc.array(fc.record({ op: fc.constantFrom('prepRead', 'prepWrite', 'prepCompare') as fc.Arbitrary<'prepRead' | 'prepWrite' | 'prepCompare'>, slot: fc.oneof(fc.integer({ min: -1, max: 22 }), wild), lba, count: fc.oneof(fc.integer({ min: 0, max: 18 }), wild, fc.constant(undefined)) }), { maxLength: 8 }),
+          async (o, preps) => {
+            const q = sync('ns.createQueue', () => ns.createQueue(qp, o as object));
+            if (!q.ok) return;
+            const queue = q.value;
+            try {
+              const results: number[] = [];
+              queue.onCompletions = (n, _slots, res) => {
+                for (let i = 0; i < n; i++) results.push(res[i]!);
+              };
+              for (const p of preps) sync(p.op, () => queue[p.op](p.slot as number, p.lba as number, p.count as number));
+              sync('submit', () => queue.submit());
+              const d = await settle('drain', queue.drain());
+              expect(d.ok).toBe(true);
+              // 0, a negative errno, or a positive NVMe status (a compare that differs).
+              for (const r of results) expect(Number.isInteger(r)).toBe(true);
+              nvmeCompleted += results.length;
+            } finally {
+              expect((await settle('queue.close', Promise.resolve(queue.close()))).ok).toBe(true);
+            }
+          },
+        ),
+        { numRuns: 80 },
+      );
+      expect(nvmeCompleted).toBeGreaterThan(5);
+
       // Still serving: the health page decodes and I/O round-trips.
       expect((await ctrlr.healthLog()).temperatureSensorsKelvin).toHaveLength(8);
       const data = Buffer.alloc(1024, 0x5a);
