@@ -333,6 +333,41 @@ describeSpdk('fuzzed arguments against a running SPDK', () => {
       );
       expect(nvmeCompleted).toBeGreaterThan(5);
 
+      // adminRaw: opcodes that are safe on this target (log pages, identify, get/set features of
+      // harmless features, vendor specific) and ones the library must refuse (queue management,
+      // format, sanitize), with random command dwords and buffers.
+      const u32 = fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0x20 }), wild);
+      const command = fc.record(
+        {
+          opc: fc.oneof(fc.constantFrom(0x02, 0x06, 0x0a, 0x09, 0x00, 0x01, 0x04, 0x05, 0x0c, 0x18, 0x80, 0x84, 0x7c, 0xc0, 0xc1, 0xc2, 0xff, 0x100, -1), wild),
+          nsid: fc.oneof(fc.constantFrom(0, 1, 2, 0xffffffff), wild),
+          cdw10: fc.oneof(fc.constantFrom(0x02, 0x04, 0x05, 0x06, 0x08, 0x0e, 0x01, 0x7f0002), u32),
+          cdw11: u32,
+          cdw12: u32,
+          cdw13: u32,
+        },
+        { requiredKeys: ['opc'] },
+      );
+      let adminOk = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(command, wild), fc.option(fc.oneof(fc.integer({ min: 0, max: 8192 }).map((n) => Buffer.alloc(n)), wild), { nil: undefined }), async (cmd, buffer) => {
+          const r = await settle('ctrlr.adminRaw', ctrlr.adminRaw(cmd as never, buffer as Uint8Array | undefined));
+          if (r.ok) adminOk++;
+          if (!r.ok && cmd !== null && typeof cmd === 'object' && [0x00, 0x01, 0x04, 0x05, 0x0c, 0x18, 0x80, 0x84].includes((cmd as { opc: number }).opc)) {
+            expect(r.error).not.toBeInstanceOf(NvmeError); // refused here, never sent
+          }
+        }),
+        {
+          numRuns: 150,
+          examples: [
+            [{ opc: 0x06, cdw10: 1 }, Buffer.alloc(4096)], // Identify Controller
+            [{ opc: 0x02, nsid: 0xffffffff, cdw10: (127 << 16) | 0x02 }, Buffer.alloc(512)], // SMART log
+            [{ opc: 0x0a, cdw10: 0x04 }, undefined], // Get Features: temperature threshold
+          ],
+        },
+      );
+      expect(adminOk).toBeGreaterThan(0);
+
       // Still serving: the health page decodes and I/O round-trips.
       expect((await ctrlr.healthLog()).temperatureSensorsKelvin).toHaveLength(8);
       const data = Buffer.alloc(1024, 0x5a);
