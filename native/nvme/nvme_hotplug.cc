@@ -36,15 +36,32 @@ int g_events = -1;  // our uevent socket
 
 bool DeclineNew(void*, const spdk_nvme_transport_id*, spdk_nvme_ctrlr_opts*) { return false; }
 
+std::vector<spdk_nvme_probe_ctx*> g_probes;  // probes still finishing (polled from Monitor)
+
 // Runs SPDK's hotplug monitor: a probe of the removed device's address (it attaches nothing).
+// The monitor runs inside spdk_nvme_probe_async (its scan); polling the context only finishes and
+// frees it, which with nothing attached takes one poll; otherwise later ticks go on polling it.
 void RunSpdkMonitor(const spdk_nvme_transport_id& trid) {
   spdk_nvme_probe_ctx* probe = spdk_nvme_probe_async(&trid, nullptr, &DeclineNew, nullptr, nullptr);
-  // A PCIe probe scans synchronously; polling finishes it (nothing is attached, nothing waits).
-  while (probe != nullptr && spdk_nvme_probe_poll_async(probe) == -EAGAIN) {
+  if (probe != nullptr && spdk_nvme_probe_poll_async(probe) == -EAGAIN) g_probes.push_back(probe);
+}
+
+// Nothing held and no probe finishing: stop listening.
+void StopIfIdle() {
+  if (!g_watched.empty() || !g_probes.empty()) return;
+  spdk_poller_unregister(&g_poller);
+  if (g_events >= 0) close(g_events);
+  g_events = -1;
+}
+
+void PollProbes() {
+  for (auto it = g_probes.begin(); it != g_probes.end();) {
+    it = spdk_nvme_probe_poll_async(*it) == -EAGAIN ? it + 1 : g_probes.erase(it);
   }
 }
 
 int Monitor(void*) {
+  PollProbes();
   int handled = 0;
   spdk_pci_event event;
   while (g_events >= 0 && spdk_pci_get_event(g_events, &event) > 0) {
@@ -62,6 +79,7 @@ int Monitor(void*) {
       break;  // one probe per address; handles sharing the controller saw it too
     }
   }
+  StopIfIdle();  // the last probe a released controller left has finished
   return handled > 0 ? SPDK_POLLER_BUSY : SPDK_POLLER_IDLE;
 }
 
@@ -84,11 +102,7 @@ void StopWatching(spdk_nvme_ctrlr* ctrlr) {
       break;
     }
   }
-  if (g_watched.empty()) {
-    spdk_poller_unregister(&g_poller);
-    if (g_events >= 0) close(g_events);
-    g_events = -1;
-  }
+  StopIfIdle();
 }
 
 }  // namespace spdk_node::nvme
