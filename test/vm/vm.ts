@@ -226,7 +226,10 @@ export class Vm {
   async deviceDel(id: string, timeoutMs = 60_000): Promise<void> {
     const deleted = this.monitor.next((m) => m.event === 'DEVICE_DELETED' && m.data?.device === id, timeoutMs, `device_del ${id}`);
     await this.qmp('device_del', { id });
-    await deleted;
+    await deleted.catch((error: Error) => {
+      // The guest did not let go (pciehp's removal): its console says what it did meanwhile.
+      throw new Error(`${error.message}\n--- guest console (tail) ---\n${this.console().split('\n').slice(-25).join('\n')}`);
+    });
   }
 
   /** Hot-adds a controller of the layout again. */
