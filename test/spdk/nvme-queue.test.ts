@@ -2,26 +2,10 @@
 // pair through the I/O ring, against an NVMe-oF TCP target served by this same SPDK.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { nvmeStatusNames, Spdk, SpdkError, type IoQpair, type NvmeController, type NvmeNamespace, type NvmeQueue } from '../../src';
-import { describeSpdk } from './support';
+import { nvmeStatusNames, Spdk, SpdkError, type IoQpair, type NvmeController, type NvmeNamespace } from '../../src';
+import { describeSpdk, runToCompletion } from './support';
 import { targetConfig, tridOf, type TargetSpec } from './nvme-target';
 import { portInRange } from './ports';
-
-/** Runs until every staged and resubmitted I/O has completed; returns all (slot, result) pairs. */
-function runToCompletion(q: NvmeQueue, onEach?: (slot: number, result: number) => void): Promise<Array<[number, number]>> {
-  const seen: Array<[number, number]> = [];
-  return new Promise((resolve) => {
-    q.onCompletions = (count, slots, results) => {
-      for (let i = 0; i < count; i++) {
-        seen.push([slots[i]!, results[i]!]);
-        onEach?.(slots[i]!, results[i]!);
-      }
-      q.submit();
-      if (q.inflight === 0) resolve(seen);
-    };
-    q.submit();
-  });
-}
 
 interface PollerInfo {
   name: string;

@@ -1,24 +1,8 @@
 // The batched I/O path: IoQueue on a bdev.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Spdk, type IoQueue } from '../../src';
-import { describeSpdk, mallocConfig } from './support';
-
-/** Runs until every staged and resubmitted I/O has completed; returns all (slot, result) pairs. */
-function runToCompletion(q: IoQueue, onEach?: (slot: number, result: number) => void): Promise<Array<[number, number]>> {
-  const seen: Array<[number, number]> = [];
-  return new Promise((resolve) => {
-    q.onCompletions = (count, slots, results) => {
-      for (let i = 0; i < count; i++) {
-        seen.push([slots[i]!, results[i]!]);
-        onEach?.(slots[i]!, results[i]!);
-      }
-      q.submit();
-      if (q.inflight === 0) resolve(seen);
-    };
-    q.submit();
-  });
-}
+import { Spdk } from '../../src';
+import { describeSpdk, mallocConfig, runToCompletion } from './support';
 
 describeSpdk('IoQueue (batched I/O)', () => {
   let spdk: Spdk;

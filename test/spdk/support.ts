@@ -6,6 +6,7 @@ import { runInNewContext } from 'node:vm';
 import { describe } from 'vitest';
 import { checkFatLibrary } from '../../src/doctor';
 import type { SpdkConfig } from '../../src';
+import type { RingQueue } from '../../src/io/queue';
 
 const report = checkFatLibrary();
 export const spdkAvailable = report.ok;
@@ -48,4 +49,20 @@ export function forceGc(): void {
   const gc: unknown = runInNewContext('gc');
   if (typeof gc !== 'function') throw new Error('forceGc: V8 did not expose gc()');
   (gc as () => void)();
+}
+
+/** Runs a queue (bdev IoQueue or NVMe namespace queue) until every staged and resubmitted I/O has completed; returns all (slot, result) pairs. */
+export function runToCompletion(q: RingQueue, onEach?: (slot: number, result: number) => void): Promise<Array<[number, number]>> {
+  const seen: Array<[number, number]> = [];
+  return new Promise((resolve) => {
+    q.onCompletions = (count, slots, results) => {
+      for (let i = 0; i < count; i++) {
+        seen.push([slots[i]!, results[i]!]);
+        onEach?.(slots[i]!, results[i]!);
+      }
+      q.submit();
+      if (q.inflight === 0) resolve(seen);
+    };
+    q.submit();
+  });
 }

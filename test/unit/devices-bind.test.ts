@@ -1,20 +1,12 @@
 // bindDevices() / unbindDevices() on a fake sysfs whose writes behave as the kernel's: which driver
 // is chosen and why, the sysfs writes setup.sh makes, refusals of devices in use, errors.
 import { mkdirSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bindDevices, listDevices, unbindDevices } from '../../src/devices';
 import { SpdkError } from '../../src/errors';
-import { ext4Volume, FakeMachine, gptDisk } from './fake-devices';
+import { ext4Volume, fakeMachines, FakeMachine, gptDisk } from './fake-devices';
 
-const machines: FakeMachine[] = [];
-function machine(...args: ConstructorParameters<typeof FakeMachine>): FakeMachine {
-  const m = new FakeMachine(...args);
-  machines.push(m);
-  return m;
-}
-afterEach(() => {
-  for (const m of machines.splice(0)) m.cleanup();
-});
+const machine = fakeMachines();
 
 async function rejection(promise: Promise<unknown>): Promise<SpdkError> {
   const error = await promise.then(() => undefined, (e: unknown) => e);

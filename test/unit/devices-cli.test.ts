@@ -1,18 +1,10 @@
 // `spdk-node devices [bind|unbind]` over a fake machine: what a user reads, and exit statuses.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { devicesCommands } from '../../src/cli/devices';
 import { main } from '../../src/cli/main';
-import { FakeMachine } from './fake-devices';
+import { fakeMachines, FakeMachine } from './fake-devices';
 
-const machines: FakeMachine[] = [];
-function machine(...args: ConstructorParameters<typeof FakeMachine>): FakeMachine {
-  const m = new FakeMachine(...args);
-  machines.push(m);
-  return m;
-}
-afterEach(() => {
-  for (const m of machines.splice(0)) m.cleanup();
-});
+const machine = fakeMachines();
 
 async function run(m: FakeMachine, argv: string[]): Promise<{ status: number; out: string; err: string }> {
   let out = '';

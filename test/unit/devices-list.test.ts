@@ -1,19 +1,11 @@
 // listDevices() on a fake sysfs: what a user sees of the NVMe controllers, and "in use" decided as
 // SPDK's setup.sh decides (mounts, swap, holders, open block devices, data on the disk).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { listDevices } from '../../src/devices';
 import { identifySignature } from '../../src/devices/signatures';
-import { ext4Volume, FakeMachine, gptDisk } from './fake-devices';
+import { ext4Volume, fakeMachines, FakeMachine, gptDisk } from './fake-devices';
 
-const machines: FakeMachine[] = [];
-function machine(...args: ConstructorParameters<typeof FakeMachine>): FakeMachine {
-  const m = new FakeMachine(...args);
-  machines.push(m);
-  return m;
-}
-afterEach(() => {
-  for (const m of machines.splice(0)) m.cleanup();
-});
+const machine = fakeMachines();
 
 describe('listDevices', () => {
   it('lists only NVMe controllers (class 0x010802), sorted by address', () => {

@@ -1,19 +1,12 @@
 // checkPcieUsable(): what nvme.connect/probe/list say, before SPDK is asked, about a PCIe address
 // SPDK cannot use.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkPcieUsable } from '../../src/devices/usable';
 import { SpdkError } from '../../src/errors';
-import { FakeMachine } from './fake-devices';
+import { fakeMachines, FakeMachine } from './fake-devices';
 
-const machines: FakeMachine[] = [];
-function machine(): FakeMachine {
-  const m = new FakeMachine({ iommu: true });
-  machines.push(m);
-  return m;
-}
-afterEach(() => {
-  for (const m of machines.splice(0)) m.cleanup();
-});
+const fakeMachine = fakeMachines();
+const machine = (): FakeMachine => fakeMachine({ iommu: true });
 
 function failure(fn: () => void): SpdkError {
   try {

@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeviceHost, HostUser } from '../../src/devices/host';
+import { afterEach } from 'vitest';
 import { tempDir } from './fake-spdk';
 
 export interface FakeNamespace {
@@ -405,4 +406,17 @@ export class FakeMachine implements DeviceHost {
     writeFileSync(this.path('proc/self/mountinfo'), [root, ...this.#mountinfo].join('\n') + '\n');
     writeFileSync(this.path('proc/swaps'), this.#swaps.join('\n') + '\n');
   }
+}
+
+/** For a test file: a FakeMachine factory whose machines are all cleaned up after each test. */
+export function fakeMachines(): (...args: ConstructorParameters<typeof FakeMachine>) => FakeMachine {
+  const made: FakeMachine[] = [];
+  afterEach(() => {
+    for (const m of made.splice(0)) m.cleanup();
+  });
+  return (...args) => {
+    const m = new FakeMachine(...args);
+    made.push(m);
+    return m;
+  };
 }
