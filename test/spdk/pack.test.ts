@@ -2,29 +2,29 @@
 // package's install script, which builds the addon with cmake-js against libspdk_fat.so inside
 // node_modules/spdk-node; the installed package then passes its doctor and starts SPDK.
 // (The package's shape, without SPDK, is test/unit/pack.test.ts.) Needs the npm registry.
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
+import { runChild } from '../child';
 import { installInScratchProject, node, pack, shown, type Packed } from '../packed';
 import { describeSpdk } from './support';
 
-let packed: Packed | undefined;
-const tarball = (): string => (packed ??= pack()).tarball;
+let packed: Promise<Packed> | undefined;
+const tarball = async (): Promise<string> => (await (packed ??= pack())).tarball;
 
 describeSpdk('npm install spdk-node where the library is installed', () => {
   let project: string;
 
-  beforeAll(() => {
-    project = installInScratchProject(tarball(), { scripts: true });
+  beforeAll(async () => {
+    project = await installInScratchProject(await tarball(), { scripts: true });
   }, 900_000);
 
   it('builds the addon in node_modules/spdk-node/build/Release', () => {
     expect(existsSync(join(project, 'node_modules', 'spdk-node', 'build', 'Release', 'spdk_node.node'))).toBe(true);
   });
 
-  it('the installed package\'s doctor finds the library and that addon, and is ready', () => {
-    const result = node([join(project, 'node_modules', 'spdk-node', 'lib', 'cli.js'), 'doctor', '--json'], project);
+  it('the installed package\'s doctor finds the library and that addon, and is ready', async () => {
+    const result = await node([join(project, 'node_modules', 'spdk-node', 'lib', 'cli.js'), 'doctor', '--json'], project);
     expect(result.status, shown(result)).toBe(0);
     const report = JSON.parse(result.stdout) as { ok: boolean; addon: { kind: string; path: string } };
     expect(report.ok).toBe(true);
@@ -32,7 +32,7 @@ describeSpdk('npm install spdk-node where the library is installed', () => {
     expect(report.addon.path).toBe(join(project, 'node_modules', 'spdk-node', 'build', 'Release', 'spdk_node.node'));
   });
 
-  it('starts SPDK from the installed package, writes and reads a malloc bdev, and stops', () => {
+  it('starts SPDK from the installed package, writes and reads a malloc bdev, and stops', async () => {
     const script = `const { Spdk } = require('spdk-node');
 (async () => {
   const spdk = await Spdk.start({ hugepages: false, memSizeMb: 1536, config: { subsystems: [{ subsystem: 'bdev', config: [
@@ -46,7 +46,7 @@ describeSpdk('npm install spdk-node where the library is installed', () => {
     await spdk.stop();
   }
 })().catch((e) => { console.error(e); process.exitCode = 1; });`;
-    const result = node(['-e', script], project, 90_000);
+    const result = await node(['-e', script], project, 90_000);
     expect(result.status, shown(result)).toBe(0);
     expect(JSON.parse(result.stdout.trim().split('\n').pop() ?? '')).toEqual({ version: expect.stringMatching(/^v\d+\.\d+/), same: true });
   }, 120_000);
@@ -58,25 +58,25 @@ describeSpdk('npm install spdk-node before the library, then npm rebuild spdk-no
   // pkg-config looks nowhere: to the install script, libspdk_fat.so is not installed yet.
   const withoutLibrary = { ...process.env, PKG_CONFIG_LIBDIR: '/nonexistent', PKG_CONFIG_PATH: '' };
 
-  beforeAll(() => {
-    project = installInScratchProject(tarball(), { scripts: true, env: withoutLibrary });
+  beforeAll(async () => {
+    project = await installInScratchProject(await tarball(), { scripts: true, env: withoutLibrary });
     addon = join(project, 'node_modules', 'spdk-node', 'build', 'Release', 'spdk_node.node');
   }, 900_000);
 
-  it('installs without the addon, and the doctor says to run npm rebuild spdk-node (no git submodule)', () => {
+  it('installs without the addon, and the doctor says to run npm rebuild spdk-node (no git submodule)', async () => {
     expect(existsSync(addon)).toBe(false);
-    const result = node([join(project, 'node_modules', 'spdk-node', 'lib', 'cli.js'), 'doctor', '--json'], project);
+    const result = await node([join(project, 'node_modules', 'spdk-node', 'lib', 'cli.js'), 'doctor', '--json'], project);
     const report = JSON.parse(result.stdout) as { ok: boolean; problems: Array<{ id: string; fix: string }> };
     expect(report.ok).toBe(false);
     expect(report.problems.find((p) => p.id === 'addon-missing')?.fix).toBe('npm rebuild spdk-node');
     expect(JSON.stringify(report.problems)).not.toContain('git submodule');
   });
 
-  it('npm rebuild spdk-node then builds the addon, and the package is ready', () => {
-    const rebuild = spawnSync('npm', ['rebuild', 'spdk-node', '--foreground-scripts'], { cwd: project, encoding: 'utf8', timeout: 600_000 });
+  it('npm rebuild spdk-node then builds the addon, and the package is ready', async () => {
+    const rebuild = await runChild('npm', ['rebuild', 'spdk-node', '--foreground-scripts'], { cwd: project, timeout: 600_000 });
     expect(rebuild.status, shown(rebuild)).toBe(0);
     expect(existsSync(addon)).toBe(true);
-    const doctor = node([join(project, 'node_modules', 'spdk-node', 'lib', 'cli.js'), 'doctor'], project);
+    const doctor = await node([join(project, 'node_modules', 'spdk-node', 'lib', 'cli.js'), 'doctor'], project);
     expect(doctor.status, shown(doctor)).toBe(0);
     expect(doctor.stdout).toMatch(/^spdk-node doctor: ready/);
   }, 600_000);

@@ -2,11 +2,11 @@
 // reader would run it: pasted into a file in a project of their own whose node_modules/spdk-node is
 // this package, then `node file.js`, in a child process. The static checks (syntax, TypeScript,
 // shell commands) are test/unit/readme-examples.test.ts.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
+import { runChild, shown } from '../child';
 import { allBlocks, ensureCompiledLib, repoRoot, unmetNeed, type CodeBlock } from '../code-blocks';
 import { describeSpdk } from './support';
 
@@ -25,10 +25,10 @@ const here = {
 const runnable = allBlocks().filter((b) => (b.language === 'js' || b.language === 'mjs') && !b.tags.includes('not-checked'));
 
 /** Runs `file` with node in `cwd`; the result as text for the assertion message. */
-function run(file: string, cwd: string, block: CodeBlock): { status: number | null; output: string } {
+async function run(file: string, cwd: string, block: CodeBlock): Promise<{ status: number | null; output: string }> {
   const args = block.tags.includes('needs-pcie') ? pcieArgs : [];
-  const child = spawnSync(process.execPath, [file, ...args], { cwd, encoding: 'utf8', timeout: 90_000, killSignal: 'SIGKILL' });
-  return { status: child.status, output: `signal ${child.signal ?? 'none'}\n--- stdout\n${child.stdout}\n--- stderr\n${child.stderr}` };
+  const child = await runChild(process.execPath, [file, ...args], { cwd, timeout: 90_000 });
+  return { status: child.status, output: shown(child) };
 }
 
 describeSpdk('README and examples/ JavaScript, run as shown', () => {
@@ -48,18 +48,18 @@ describeSpdk('README and examples/ JavaScript, run as shown', () => {
 
   runnable.forEach((block: CodeBlock, i) => {
     const reason = unmetNeed(block, here);
-    (reason === null ? it : it.skip)(`${block.where} exits 0${reason === null ? '' : ` [skipped: ${reason}]`}`, () => {
+    (reason === null ? it : it.skip)(`${block.where} exits 0${reason === null ? '' : ` [skipped: ${reason}]`}`, async () => {
       const file = `block-${i}.${block.language === 'mjs' ? 'mjs' : 'js'}`;
       writeFileSync(join(project, file), block.code);
-      const result = run(file, project, block);
+      const result = await run(file, project, block);
       expect(result.status, result.output).toBe(0);
     });
   });
 
   for (const block of runnable.filter((b) => b.where.startsWith('examples/'))) {
     const reason = unmetNeed(block, here);
-    (reason === null ? it : it.skip)(`node ${block.where} in the clone exits 0${reason === null ? '' : ` [skipped: ${reason}]`}`, () => {
-      const result = run(block.where, repoRoot, block);
+    (reason === null ? it : it.skip)(`node ${block.where} in the clone exits 0${reason === null ? '' : ` [skipped: ${reason}]`}`, async () => {
+      const result = await run(block.where, repoRoot, block);
       expect(result.status, result.output).toBe(0);
     });
   }

@@ -17,9 +17,9 @@ describe('the packed package', () => {
   let project: string;
   let installed: string;
 
-  beforeAll(() => {
-    packed = pack();
-    project = installInScratchProject(packed.tarball, { scripts: false });
+  beforeAll(async () => {
+    packed = await pack();
+    project = await installInScratchProject(packed.tarball, { scripts: false });
     installed = join(project, 'node_modules', 'spdk-node');
   }, 600_000);
 
@@ -57,30 +57,30 @@ describe('the packed package', () => {
     expect(packages.length).toBeLessThan(60);
   });
 
-  it('loads with require()', () => {
-    const result = node(['-e', `const s = require('spdk-node');
+  it('loads with require()', async () => {
+    const result = await node(['-e', `const s = require('spdk-node');
       console.log(JSON.stringify([typeof s.Spdk, typeof s.RpcClient, typeof s.checkFatLibrary, require('spdk-node/package.json').version]));`], project);
     expect(result.status, shown(result)).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual(['function', 'function', 'function', packageJson.version]);
   });
 
-  it('loads with import(), named exports included', () => {
+  it('loads with import(), named exports included', async () => {
     writeFileSync(join(project, 'esm.mjs'), `import { Spdk, SpdkError, checkFatLibrary } from 'spdk-node';
 const whole = await import('spdk-node');
 console.log(JSON.stringify([typeof Spdk, typeof SpdkError, typeof checkFatLibrary, whole.Spdk === Spdk]));
 `);
-    const result = node(['esm.mjs'], project);
+    const result = await node(['esm.mjs'], project);
     expect(result.status, shown(result)).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual(['function', 'function', 'function', true]);
   });
 
-  it('keeps its bin: spdk-node --version', () => {
-    const result = node([join(project, 'node_modules', 'spdk-node', 'lib', 'cli.js'), '--version'], project);
+  it('keeps its bin: spdk-node --version', async () => {
+    const result = await node([join(project, 'node_modules', 'spdk-node', 'lib', 'cli.js'), '--version'], project);
     expect(result.stdout.trim()).toBe(packageJson.version);
     expect(readFileSync(join(project, 'node_modules', '.bin', 'spdk-node'), 'utf8')).toMatch(/^#!\/usr\/bin\/env node/);
   });
 
-  it('type-checks a TypeScript consumer (CommonJS and ES module), and its types are real: a wrong option is an error', () => {
+  it('type-checks a TypeScript consumer (CommonJS and ES module), and its types are real: a wrong option is an error', async () => {
     writeFileSync(join(project, 'consumer.ts'), `import { Spdk, type SpdkStartOptions, type BdevInfo } from 'spdk-node';
 const options: SpdkStartOptions = { hugepages: false, memSizeMb: 512 };
 export async function sizes(): Promise<number[]> {
@@ -102,20 +102,20 @@ void Spdk.start({ hugepages: 'maybe' });
 `);
     const tsc = (files: string[]) => node([join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--module', 'nodenext',
       '--target', 'es2022', '--types', 'node', '--typeRoots', join(repoRoot, 'node_modules', '@types'), ...files], project, 120_000);
-    const good = tsc(['consumer.ts', 'consumer.mts']);
+    const good = await tsc(['consumer.ts', 'consumer.mts']);
     expect(good.status, shown(good)).toBe(0);
-    const bad = tsc(['wrong.ts']);
+    const bad = await tsc(['wrong.ts']);
     expect(bad.stdout).toMatch(/wrong\.ts\(2,\d+\): error TS2322/);
   }, 120_000);
 
-  it('passes publint (strict: warnings count)', () => {
-    const result = node([bin('publint'), 'run', '--strict', packed.tarball], repoRoot, 120_000);
+  it('passes publint (strict: warnings count)', async () => {
+    const result = await node([bin('publint'), 'run', '--strict', packed.tarball], repoRoot, 120_000);
     expect(result.status, shown(result)).toBe(0);
     expect(result.stdout).toMatch(/All good/);
   }, 120_000);
 
-  it('passes attw (Are the Types Wrong?) for node10, node16 CJS and ESM, and bundlers', () => {
-    const result = node([bin('attw'), packed.tarball, '--format', 'json'], repoRoot, 120_000);
+  it('passes attw (Are the Types Wrong?) for node10, node16 CJS and ESM, and bundlers', async () => {
+    const result = await node([bin('attw'), packed.tarball, '--format', 'json'], repoRoot, 120_000);
     expect(result.status, shown(result)).toBe(0);
     const report = JSON.parse(result.stdout) as { analysis: { problems: unknown[]; entrypoints: Record<string, unknown> } };
     expect(report.analysis.problems).toEqual([]);
