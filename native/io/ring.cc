@@ -4,6 +4,8 @@
 #include <spdk/bdev.h>
 #include <spdk/thread.h>
 
+#include <sched.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -68,6 +70,9 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
   // Makes pushed slots visible to the app thread. While the app thread polls this ring (it has
   // I/O in flight) that is all; otherwise one doorbell starts it polling.
   void Publish(Crossing& crossing) {
+    int cpu = sched_getcpu();
+    js_cpu_.store(cpu, std::memory_order_relaxed);
+    __atomic_store_n(&shared[kSameCoreWord], cpu == app_cpu_.load(std::memory_order_relaxed) ? 1 : 0, __ATOMIC_RELAXED);
     __atomic_store_n(&sq_tail_, sq_tail_js_, __ATOMIC_SEQ_CST);
     if (watched_.load() != 0 || watched_.exchange(1) != 0) return;
     crossing.Send(&RingState::OnDoorbell, new std::shared_ptr<RingState>(shared_from_this()));
@@ -78,6 +83,7 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
   static void OnDoorbell(void* ctx) {
     std::unique_ptr<std::shared_ptr<RingState>> keep(static_cast<std::shared_ptr<RingState>*>(ctx));
     RingState& r = **keep;
+    r.app_cpu_.store(sched_getcpu(), std::memory_order_relaxed);  // a reactor stays on its core
     if (r.poller_ == nullptr) {
       r.poller_ = spdk_poller_register_named(&RingState::Poll, &r, 0, "spdk_node_ring");
       if (r.poller_ != nullptr) r.poller_keep_ = r.shared_from_this();
@@ -98,6 +104,7 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
     uint32_t took = r->TakeSubmissions();
     bool published = r->cq_tail_ != r->cq_published_;
     if (published) r->PublishCompletions();
+    if (r->JsAwakeOnThisCore()) sched_yield();  // see "Sharing a core" in ring.h
     // Busy or idle as SPDK counts it (its load statistics); the poller stays while I/O is in flight.
     if (took != 0 || r->inflight_ != 0) return took != 0 || published ? SPDK_POLLER_BUSY : SPDK_POLLER_IDLE;
     r->watched_.store(0);
@@ -107,6 +114,12 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
     spdk_poller_unregister(&r->poller_);
     std::shared_ptr<RingState> last = std::move(r->poller_keep_);  // may be the last reference
     return SPDK_POLLER_IDLE;
+  }
+
+  // The JS thread has been woken or is busy (not armed) and last submitted from this core.
+  bool JsAwakeOnThisCore() const {
+    return __atomic_load_n(&shared[kArmedWord], __ATOMIC_RELAXED) == 0 &&
+           js_cpu_.load(std::memory_order_relaxed) == app_cpu_.load(std::memory_order_relaxed);
   }
 
   // Takes at most kTakeAtMost at a time (the poller takes the rest next iteration): a bdev that
@@ -193,6 +206,8 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
   alignas(64) uint32_t sq_tail_js_ = 0;    // JS thread
   alignas(64) uint32_t sq_tail_ = 0;       // JS writes, app thread reads
   std::atomic<int> watched_{0};            // 1: the app thread polls, or a doorbell is on its way
+  std::atomic<int> js_cpu_{-1};            // JS thread: the core of its last submit
+  std::atomic<int> app_cpu_{-2};           // app thread: its core (never equal to js_cpu_ until known)
   alignas(64) uint32_t sq_head_ = 0;       // app thread
   uint32_t cq_tail_ = 0;                   // app thread: completions written
   uint32_t cq_published_ = 0;              // app thread: completions JS may read

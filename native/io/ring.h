@@ -28,6 +28,8 @@
 //   memory shared with JS, int32 words:
 //     [kTailWord]   completions published (uint32, wrapping); written by the app thread
 //     [kArmedWord]  1: JS is waiting for a wake-up; the app thread takes it (exchange to 0)
+//     [kSameCoreWord] 1: at its last submit, the JS thread ran on the app thread's core; written
+//                   by the JS thread (native submit), read by JS (see "Sharing a core" below)
 //     [kEntryWord + 2*i], [kEntryWord + 2*i + 1]: slot and result of entry i mod capacity
 //   A result is 0, a negative errno, or a positive NVMe status: sct << 8 | sc, plus kDnrBit when
 //   the controller set Do Not Retry (only the NVMe driver reports it; SPDK's bdev layer keeps none).
@@ -49,6 +51,15 @@
 // it meanwhile; the read then fails with EINVAL). So a view JS detaches or transfers, or a
 // worker torn down, never leaves the app thread writing into freed memory.
 //
+// Sharing a core: when the JS thread runs on the app thread's core (Node pinned there, as on a
+// two-core machine whose other core serves something else), the two take turns on it. A woken JS
+// thread would otherwise wait for the end of the reactor's scheduler slice (milliseconds) while
+// the reactor polls for completions that need JS to submit first. So while JS is awake (not
+// armed) and last submitted from this core, the app thread's poller gives the core up
+// (sched_yield) once per reactor iteration; and JS does not spin (spinUs) on that core, since
+// spinning there only delays the completions it waits for. Measured (NVMe/TCP loopback, QD 128,
+// JS and reactor on one core): 222 K -> 316 K IOPS and p99 4.3 ms -> 0.55 ms; QD 1 24 K -> 37 K.
+//
 // Capacity: at most `depth` slots are submitted or completed-but-unread at once, so both rings
 // have room for `depth` entries (rounded up to a power of two) and can never overflow.
 //
@@ -69,6 +80,7 @@ namespace spdk_node::ring {
 
 constexpr int kTailWord = 0;
 constexpr int kArmedWord = 16;  // its own cache line: JS writes it, the app thread writes the tail
+constexpr int kSameCoreWord = 17;  // JS writes it too (its line)
 constexpr int kEntryWord = 32;
 constexpr int32_t kDnrBit = 1 << 15;
 

@@ -8,6 +8,8 @@
 // completes a fast device's I/O in less. Measured here (4 KiB randread, QD 128, batched): null
 // bdev 2.1-2.6 M IOPS without spinning, 6-8 M with it; a file in tmpfs through the aio bdev
 // 299 K with 20 us, 346 K with 50 us (SPDK must make a system call per I/O there).
+// No spinning on the core SPDK's app thread polls on: there it only delays the completions it waits
+// for (native/io/ring.h, "Sharing a core").
 import { performance } from 'node:perf_hooks';
 
 /** The addon's I/O ring object (not public API; its type is published because the addon's is). */
@@ -40,6 +42,7 @@ const ROW = 5;
 // Word offsets in the completion memory (native/io/ring.h).
 const TAIL = 0;
 const ARMED = 16;
+const SAME_CORE = 17;
 const ENTRY = 32;
 
 // Longest the JS thread consumes completions in one go before the event loop gets its turn: a
@@ -161,7 +164,7 @@ export class Ring {
    * At most TURN_MS of this in a row, then the event loop gets its turn.
    */
   poll(): void {
-    if (this.inflight === 0 || this.#spinUs === 0) return;
+    if (this.inflight === 0 || this.#spinUs === 0 || this.#sharesAppCore()) return;
     const now = performance.now();
     if (this.#chainStart < 0) {
       // Polling chains through microtasks; it ends when the event loop gets its turn again.
@@ -193,7 +196,7 @@ export class Ring {
     let failed = false;
     for (;;) {
       let tail = Atomics.load(ctl, TAIL);
-      if (tail === this.#head && spin && this.inflight > 0) tail = this.#spin(start);
+      if (tail === this.#head && spin && this.inflight > 0 && !this.#sharesAppCore()) tail = this.#spin(start);
       if (tail === this.#head) {
         // Arm, then look once more: either the app thread sees the flag or this sees its tail.
         Atomics.store(ctl, ARMED, 1);
@@ -248,6 +251,12 @@ export class Ring {
       queueMicrotask(this.#idleCheck);
     }
     if (failed) throw failure;
+  }
+
+  // This thread last submitted from the core SPDK's app thread polls on: spinning there would only
+  // keep the app thread from completing what it waits for (native/io/ring.h, "Sharing a core").
+  #sharesAppCore(): boolean {
+    return Atomics.load(this.#ctl, SAME_CORE) !== 0;
   }
 
   // Busy-waits up to spinUs (and within the turn) for the tail to move; returns the tail.
