@@ -17,7 +17,8 @@ export interface TargetSpec {
   nqn: string;
   serial: string;
   model: string;
-  bdevs: Array<{ name: string; numBlocks: number; blockSize: number }>;
+  /** Malloc bdevs, or, with `file`, aio bdevs over that file (whose data outlives the target). */
+  bdevs: Array<{ name: string; numBlocks: number; blockSize: number; file?: string }>;
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
@@ -38,10 +39,9 @@ export function targetConfig(t: TargetSpec): SpdkConfig {
     subsystems: [
       {
         subsystem: 'bdev',
-        config: t.bdevs.map((b) => ({
-          method: 'bdev_malloc_create',
-          params: { name: b.name, num_blocks: b.numBlocks, block_size: b.blockSize },
-        })),
+        config: t.bdevs.map((b) => b.file === undefined
+          ? { method: 'bdev_malloc_create', params: { name: b.name, num_blocks: b.numBlocks, block_size: b.blockSize } }
+          : { method: 'bdev_aio_create', params: { name: b.name, filename: b.file, block_size: b.blockSize } }),
       },
       {
         subsystem: 'nvmf',
