@@ -19,6 +19,10 @@ export interface TargetSpec {
   model: string;
   /** Malloc bdevs, or, with `file`, aio bdevs over that file (whose data outlives the target). */
   bdevs: Array<{ name: string; numBlocks: number; blockSize: number; file?: string }>;
+  /** Addresses it listens on (default 127.0.0.1), each at `port`. */
+  traddrs?: string[];
+  /** A network namespace to run it in (ip netns exec), for addresses that exist only there. */
+  netns?: string;
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
@@ -52,10 +56,10 @@ export function targetConfig(t: TargetSpec): SpdkConfig {
             params: { nqn: t.nqn, allow_any_host: true, serial_number: t.serial, model_number: t.model },
           },
           ...t.bdevs.map((b) => ({ method: 'nvmf_subsystem_add_ns', params: { nqn: t.nqn, namespace: { bdev_name: b.name } } })),
-          {
+          ...(t.traddrs ?? ['127.0.0.1']).map((traddr) => ({
             method: 'nvmf_subsystem_add_listener',
-            params: { nqn: t.nqn, listen_address: { trtype: 'TCP', adrfam: 'IPv4', traddr: '127.0.0.1', trsvcid: String(t.port) } },
-          },
+            params: { nqn: t.nqn, listen_address: { trtype: 'TCP', adrfam: 'IPv4', traddr, trsvcid: String(t.port) } },
+          })),
         ],
       },
     ],
@@ -82,11 +86,10 @@ export async function startChildTarget(t: TargetSpec): Promise<ChildTarget> {
   const configPath = join(dir, 'config.json');
   const rpcSocket = join(dir, 'rpc.sock');
   writeFileSync(configPath, JSON.stringify(targetConfig(t)));
-  const child = spawn(
-    SPDK_TGT,
-    ['-m', '0x1', '--json', configPath, '-r', rpcSocket, '--no-huge', '-s', '1024', '--disable-cpumask-locks', '--no-pci', '--silence-noticelog', '--num-trace-entries', '0'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const args = [SPDK_TGT, '-m', '0x1', '--json', configPath, '-r', rpcSocket, '--no-huge', '-s', '1024', '--disable-cpumask-locks', '--no-pci', '--silence-noticelog', '--num-trace-entries', '0'];
+  // ip netns exec execs the target in place: the child's pid is the target's.
+  const command = t.netns === undefined ? args : ['ip', 'netns', 'exec', t.netns, ...args];
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
