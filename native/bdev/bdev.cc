@@ -4,6 +4,7 @@
 #include <spdk/bdev.h>
 #include <spdk/bdev_module.h>
 #include <spdk/env.h>
+#include <spdk/log.h>
 #include <spdk/thread.h>
 #include <spdk/uuid.h>
 
@@ -31,7 +32,30 @@ void BdevState::Shutdown(std::function<void()> done) {
     closing = true;
     runtime::Unregister(this);
   }
-  if (inflight == 0) Release();
+  if (inflight == 0) {
+    Release();
+  } else if (close_timer_ == nullptr) {
+    close_timer_ = spdk_poller_register_named(&BdevState::OnCloseOverdue, this, kCloseGraceUs, "spdk_node_close_overdue");
+  }
+}
+
+int BdevState::OnCloseOverdue(void* ctx) {
+  auto* st = static_cast<BdevState*>(ctx);
+  spdk_poller_unregister(&st->close_timer_);  // once
+  if (st->desc == nullptr || st->inflight == 0) return SPDK_POLLER_BUSY;
+  SPDK_WARNLOG("bdev %s: %lu I/O still in flight %lu s after close; resetting the bdev to abort them\n", st->name.c_str(),
+               static_cast<unsigned long>(st->inflight), static_cast<unsigned long>(kCloseGraceUs / 1'000'000));
+  // The reset is an I/O on the descriptor too: the close waits for it as well.
+  st->inflight++;
+  int rc = spdk_bdev_reset(st->desc, st->channel, [](spdk_bdev_io* io, bool, void* arg) {
+    spdk_bdev_free_io(io);
+    static_cast<BdevState*>(arg)->IoFinished();
+  }, st);
+  if (rc != 0) {
+    SPDK_ERRLOG("bdev %s: cannot reset (%d); the close waits for its I/O\n", st->name.c_str(), rc);
+    st->IoFinished();
+  }
+  return SPDK_POLLER_BUSY;
 }
 
 void BdevState::AddSource(std::weak_ptr<BdevIoSource> source) {
@@ -44,6 +68,7 @@ void BdevState::IoFinished() {
 }
 
 void BdevState::Release() {
+  if (close_timer_ != nullptr) spdk_poller_unregister(&close_timer_);
   spdk_put_io_channel(channel);
   spdk_bdev_close(desc);
   channel = nullptr;

@@ -8,6 +8,7 @@
 
 #include <napi.h>
 #include <spdk/bdev.h>
+#include <spdk/thread.h>
 
 #include <functional>
 #include <memory>
@@ -45,6 +46,12 @@ class BdevState : public AppResource, public std::enable_shared_from_this<BdevSt
 
   // App thread. Close once in-flight I/O has drained; `done` runs when the descriptor is closed.
   // I/O submitted to a source (a queue) before this is taken first: it completes, not EBADF.
+  // I/O a device never completes (it stopped answering) would hold the close, and stop(),
+  // forever: kCloseGraceUs after the close, I/O still in flight is aborted by one reset of the
+  // bdev (spdk_bdev_reset: the bdev module aborts what it holds; bdev_nvme resets the
+  // controller), and fails with ECANCELED or the device's abort status. (Bdev.close() in JS
+  // does the same before it gets here, for the reads and writes it waits for: src/bdev/bdev.ts.)
+  static constexpr uint64_t kCloseGraceUs = 5'000'000;  // CLOSE_GRACE_MS in src/bdev/bdev.ts
   void Shutdown(std::function<void()> done) override;
   // App thread: a source of I/O on this bdev (kept while it lives).
   void AddSource(std::weak_ptr<BdevIoSource> source);
@@ -61,6 +68,8 @@ class BdevState : public AppResource, public std::enable_shared_from_this<BdevSt
 
  private:
   void Release();
+  static int OnCloseOverdue(void* ctx);
+  spdk_poller* close_timer_ = nullptr;  // app thread: armed while a close waits for I/O
   std::vector<std::function<void()>> on_closed_;
   std::vector<std::weak_ptr<BdevIoSource>> sources_;
   std::shared_ptr<BdevState> self_while_open_;  // keeps this alive while SPDK holds the descriptor

@@ -17,6 +17,12 @@ export interface OpenBdevOptions {
   spinUs?: number;
 }
 
+/**
+ * How long {@link Bdev.close} (and, natively, `Spdk.stop()`) waits for in-flight I/O before it
+ * resets the bdev to abort it: a device that stopped answering must not hold a close forever.
+ */
+export const CLOSE_GRACE_MS = 5000;
+
 export class Bdev implements AsyncDisposable {
   readonly #native: NativeBdev;
   // Copied out of the native object once: it is in dictionary mode (its properties were added
@@ -139,18 +145,32 @@ export class Bdev implements AsyncDisposable {
   /**
    * Closes the bdev once its in-flight I/O has completed. Idempotent; later I/O is rejected
    * with EBADF. Stopping SPDK closes every bdev too.
+   *
+   * A device that stops answering must not hold the close forever: I/O still in flight
+   * {@link CLOSE_GRACE_MS} after close() is aborted by a reset of the bdev (it then fails with
+   * ECANCELED, or the device's abort status), with a process warning saying so.
    */
   close(): Promise<void> {
     if (this.#closing === undefined) {
       const io = this.#io;
       // Reads and writes started before close() complete first; they wait in JS for one turn of
       // the microtask queue, so the native close must not overtake them.
-      this.#closing = io === undefined ? this.#native.close() : io.drain().then(() => {
+      this.#closing = io === undefined ? this.#native.close() : this.#drainWithin(io).then(() => {
         io.close();
         return this.#native.close();
       });
     }
     return this.#closing;
+  }
+
+  // io.drain(), resetting the bdev once if that takes longer than CLOSE_GRACE_MS.
+  #drainWithin(io: BdevIo): Promise<void> {
+    const timer = setTimeout(() => {
+      process.emitWarning(`bdev '${this.#name}': I/O still in flight ${CLOSE_GRACE_MS / 1000} s after close(); resetting the bdev to abort it`, { code: 'SPDK_NODE_CLOSE_RESET' });
+      // A reset the bdev refuses leaves the close waiting for the device, as it would without this.
+      this.#native.reset().catch(() => undefined);
+    }, CLOSE_GRACE_MS);
+    return io.drain().finally(() => clearTimeout(timer));
   }
 
   [asyncDispose](): Promise<void> {
