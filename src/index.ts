@@ -2,7 +2,8 @@
 export { Spdk } from './spdk';
 export type { AllocBufferOptions } from './spdk';
 export type { SpdkStartOptions, SpdkConfig, SpdkLogLevel } from './start-options';
-export { Bdev, CLOSE_GRACE_MS } from './bdev/bdev';
+export { Bdev } from './bdev/bdev';
+export { CLOSE_GRACE_MS } from './io/close-grace';
 export type { OpenBdevOptions } from './bdev/bdev';
 export { IoQueue, RingQueue } from './io/queue';
 export { NvmeQueue } from './nvme/queue';

@@ -1,6 +1,7 @@
 // A running SPDK instance inside this Node process: start, bdevs, DMA buffers, RPC, stop.
 import { addon, onUnexpectedStop } from './addon';
-import { Bdev, CLOSE_GRACE_MS, type OpenBdevOptions } from './bdev/bdev';
+import { Bdev, type OpenBdevOptions } from './bdev/bdev';
+import { CLOSE_GRACE_MS } from './io/close-grace';
 import { settleAll } from './bdev/io';
 import { checkSpinUs } from './io/ring';
 import { allowQueues, settleQueues } from './io/queue';

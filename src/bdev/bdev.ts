@@ -5,6 +5,7 @@ import { addon, type NativeBdev } from '../addon';
 import { BdevIo } from './io';
 import { IoQueue, type IoQueueOptions } from '../io/queue';
 import { asyncDispose } from '../dispose';
+import { CLOSE_GRACE_MS, drainWithinGrace, resetOverdueBdev } from '../io/close-grace';
 
 export interface OpenBdevOptions {
   /** Open for writing as well as reading. Default false. */
@@ -16,12 +17,6 @@ export interface OpenBdevOptions {
    */
   spinUs?: number;
 }
-
-/**
- * How long {@link Bdev.close} (and, natively, `Spdk.stop()`) waits for in-flight I/O before it
- * resets the bdev to abort it: a device that stopped answering must not hold a close forever.
- */
-export const CLOSE_GRACE_MS = 5000;
 
 export class Bdev implements AsyncDisposable {
   readonly #native: NativeBdev;
@@ -155,22 +150,12 @@ export class Bdev implements AsyncDisposable {
       const io = this.#io;
       // Reads and writes started before close() complete first; they wait in JS for one turn of
       // the microtask queue, so the native close must not overtake them.
-      this.#closing = io === undefined ? this.#native.close() : this.#drainWithin(io).then(() => {
+      this.#closing = io === undefined ? this.#native.close() : drainWithinGrace(io.drain(), () => resetOverdueBdev(`bdev '${this.#name}'`, this.#native)).then(() => {
         io.close();
         return this.#native.close();
       });
     }
     return this.#closing;
-  }
-
-  // io.drain(), resetting the bdev once if that takes longer than CLOSE_GRACE_MS.
-  #drainWithin(io: BdevIo): Promise<void> {
-    const timer = setTimeout(() => {
-      process.emitWarning(`bdev '${this.#name}': I/O still in flight ${CLOSE_GRACE_MS / 1000} s after close(); resetting the bdev to abort it`, { code: 'SPDK_NODE_CLOSE_RESET' });
-      // A reset the bdev refuses leaves the close waiting for the device, as it would without this.
-      this.#native.reset().catch(() => undefined);
-    }, CLOSE_GRACE_MS);
-    return io.drain().finally(() => clearTimeout(timer));
   }
 
   [asyncDispose](): Promise<void> {

@@ -5,6 +5,8 @@
 // differ only in how an I/O's place is given (byte offset or LBA) and checked.
 import { SpdkError } from '../errors';
 import { asyncDispose } from '../dispose';
+import type { NativeBdev } from '../addon';
+import { drainWithinGrace, resetOverdueBdev } from './close-grace';
 import { checkSpinUs, OP_READ, OP_WRITE, Ring, type NativeIoRingConstructor } from './ring';
 
 /** Options of a queue: `bdev.createQueue()` and `ns.createQueue()`. */
@@ -127,9 +129,12 @@ export abstract class RingQueue implements AsyncDisposable {
       this.#ring.dropStaged();
       this.#ring.native.close();
     }
-    await this.drain();
+    await drainWithinGrace(this.drain(), () => this.closeOverdue());
     openQueues.delete(this);
   }
+
+  /** @internal close() waited CLOSE_GRACE_MS for the device: abort what it holds (close-grace.ts). */
+  protected abstract closeOverdue(): Promise<void>;
 
   [asyncDispose](): Promise<void> {
     return this.close();
@@ -180,11 +185,19 @@ export class IoQueue extends RingQueue {
   readonly #blockSize: number;
   readonly #sizeBytes: number;
 
+  readonly #nativeBdev: NativeBdev;
+
   /** @internal Use `bdev.createQueue()`. */
-  constructor(ctor: NativeIoRingConstructor, nativeBdev: unknown, blockSize: number, sizeBytes: number, options: IoQueueOptions = {}) {
+  constructor(ctor: NativeIoRingConstructor, nativeBdev: NativeBdev, blockSize: number, sizeBytes: number, options: IoQueueOptions = {}) {
     super('createQueue', ctor, nativeBdev, blockSize, options);
     this.#blockSize = blockSize;
     this.#sizeBytes = sizeBytes;
+    this.#nativeBdev = nativeBdev;
+  }
+
+  /** @internal A reset of the bdev aborts what its module holds. */
+  protected closeOverdue(): Promise<void> {
+    return resetOverdueBdev(`IoQueue on bdev '${this.#nativeBdev.name}'`, this.#nativeBdev);
   }
 
   /** Stage a read of `length` bytes at `offset` into the slot's buffer. */

@@ -36,6 +36,11 @@ export class NvmeQueue extends RingQueue {
     this.#maxBlocks = this.ioSize / blockSize;
   }
 
+  /** @internal Nothing to do: every command ends by the queue pair's command timeout (ETIMEDOUT) at the latest. */
+  protected closeOverdue(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Blocks a slot holds (ioSize / block size): the default count. */
   get blocksPerSlot(): number {
     return this.#maxBlocks;

@@ -160,6 +160,20 @@ describeSpdk('error bdev: every injected fault, Promise API and queue', () => {
     });
   });
 
+  it('IoQueue.close() with held I/O does not wait forever: after CLOSE_GRACE_MS it resets the bdev and the I/O fails ECANCELED', { timeout: 30_000 }, async () => {
+    await inject({ io_type: 'all', error_type: 'pending', num: 2 });
+    const q = bdev.createQueue({ depth: 2, ioSize: BS });
+    q.prepRead(0, 0);
+    q.prepRead(1, BS);
+    q.submit();
+    const queued = runToCompletion(q);
+    const t0 = performance.now();
+    await q.close();
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(CLOSE_GRACE_MS - 50);
+    expect((await queued).map(([, r]) => r)).toEqual([-125, -125]);
+    expect(Buffer.from(await bdev.read(0, BS))).toEqual(Buffer.alloc(BS, 1));
+  });
+
   // Last: it stops the instance.
   it('stop() with held I/O on an open bdev does not wait forever: the held I/O fails, stop resolves', { timeout: 30_000 }, async () => {
     await inject({ io_type: 'all', error_type: 'pending', num: 2 });
