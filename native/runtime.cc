@@ -31,6 +31,7 @@
 
 extern "C" {
 extern const char spdk_fat_version_string[];  // defined in libspdk_fat.so by build.sh
+const char* rte_eal_get_runtime_dir(void);     // DPDK; its header is not installed with SPDK's
 // The SPDK version this addon was compiled against, read from the file by the loader's version
 // check before the addon is loaded. (Declared extern first: a const definition alone would have
 // internal linkage in C++ and never reach the dynamic symbol table.)
@@ -243,8 +244,12 @@ void OnAppStarted(void* arg) {
 // referenced (dma_block.h): those are not freed after this, and views JS moved out of reach of
 // DetachAll() get zeroed memory in place of the environment's (dma.h).
 void FiniEnvironment() {
+  std::string runtime_dir = rte_eal_get_runtime_dir();
   DmaBlock::EnvironmentGone();
   spdk_app_fini();
+  // DPDK's cleanup removes its runtime files but not their directory (/var/run/dpdk/spdk_pid<N>):
+  // without this, every process that ever ran SPDK would leave one behind.
+  if (!runtime_dir.empty()) rmdir(runtime_dir.c_str());
   dma::CoverEscapedViews();
 }
 

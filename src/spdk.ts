@@ -12,6 +12,7 @@ import { Nvme } from './nvme/nvme';
 import { RpcClient } from './rpc/client';
 import { installSignalHandlers, uninstall as uninstallSignalHandlers } from './signals';
 import { explainStartFailure } from './start-failure';
+import { removeStaleRuntimeDirs } from './stale-runtime-dirs';
 import { normalizeStartOptions, type SpdkStartOptions } from './start-options';
 import { unlinkSync } from 'node:fs';
 import { asyncDispose } from './dispose';
@@ -78,6 +79,7 @@ export class Spdk implements AsyncDisposable {
   static async start(options: SpdkStartOptions = {}): Promise<Spdk> {
     const native = normalizeStartOptions(options);
     const lib = addon();
+    removeStaleRuntimeDirs();
     let info;
     try {
       info = await lib.start(native);

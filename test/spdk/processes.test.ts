@@ -30,9 +30,10 @@ function run(mode: string): Running {
 }
 
 /** Files a process of SPDK's could leave behind: hugepage files, shared memory. */
-function leftoversOf(pid: number): string[] {
+// `runtimeDir`: also DPDK's runtime directory (a clean stop removes it; a killed process cannot).
+function leftoversOf(pid: number, { runtimeDir = true } = {}): string[] {
   const found: string[] = [];
-  for (const dir of ['/dev/hugepages', '/dev/shm']) {
+  for (const dir of ['/dev/hugepages', '/dev/shm', ...(runtimeDir ? ['/var/run/dpdk'] : [])]) {
     if (existsSync(dir)) found.push(...readdirSync(dir).filter((f) => f.endsWith(`pid${pid}`) || f.includes(`spdk_pid${pid}`)));
   }
   return found;
@@ -75,7 +76,21 @@ describeSpdk('processes', () => {
     const ready = await c.first;
     c.proc.kill('SIGKILL');
     expect((await c.exited).signal).toBe('SIGKILL');
-    expect(leftoversOf(Number(ready.pid))).toEqual([]);
+    expect(leftoversOf(Number(ready.pid), { runtimeDir: false })).toEqual([]);
+  });
+
+  it('the next start removes the empty DPDK runtime directory a killed process left', async () => {
+    const c = run('wait');
+    const ready = await c.first;
+    c.proc.kill('SIGKILL');
+    await c.exited;
+    expect(existsSync(`/var/run/dpdk/spdk_pid${String(ready.pid)}`)).toBe(true);
+    const next = run('wait');
+    await next.first;
+    next.proc.kill('SIGTERM');
+    await next.exited;
+    expect(existsSync(`/var/run/dpdk/spdk_pid${String(ready.pid)}`)).toBe(false);
+    expect(leftoversOf(Number((await next.first).pid))).toEqual([]);
   });
 
   it('two processes run SPDK at once, each doing verified I/O', async () => {
