@@ -49,9 +49,9 @@ class BdevState : public AppResource, public std::enable_shared_from_this<BdevSt
   // I/O a device never completes (it stopped answering) would hold the close, and stop(),
   // forever: kCloseGraceUs after the close, I/O still in flight is aborted by one reset of the
   // bdev (spdk_bdev_reset: the bdev module aborts what it holds; bdev_nvme resets the
-  // controller), and fails with ECANCELED or the device's abort status. (Bdev.close() in JS
-  // does the same before it gets here, for the reads and writes it waits for: src/bdev/bdev.ts.)
-  static constexpr uint64_t kCloseGraceUs = 5'000'000;  // CLOSE_GRACE_MS in src/bdev/bdev.ts
+  // controller), and fails with ECANCELED or the device's abort status. (Bdev.close() and
+  // IoQueue.close() in JS do the same for the I/O they wait for: src/io/close-grace.ts.)
+  static constexpr uint64_t kCloseGraceUs = 5'000'000;  // CLOSE_GRACE_MS in src/io/close-grace.ts
   void Shutdown(std::function<void()> done) override;
   // App thread: a source of I/O on this bdev (kept while it lives).
   void AddSource(std::weak_ptr<BdevIoSource> source);

@@ -58,7 +58,7 @@
 // armed) and last submitted from this core, the app thread's poller gives the core up
 // (sched_yield) once per reactor iteration; and JS does not spin (spinUs) on that core, since
 // spinning there only delays the completions it waits for. Measured (NVMe/TCP loopback, QD 128,
-// JS and reactor on one core): 222 K -> 316 K IOPS and p99 4.3 ms -> 0.55 ms; QD 1 24 K -> 37 K.
+// JS and reactor on one core): 222 K -> 316-325 K IOPS and p99 4.3 ms -> 0.5 ms; QD 1 24 K -> 37-39 K.
 //
 // Capacity: at most `depth` slots are submitted or completed-but-unread at once, so both rings
 // have room for `depth` entries (rounded up to a power of two) and can never overflow.
