@@ -222,11 +222,21 @@ export class Vm {
     return answer.return;
   }
 
-  /** Hot-removes a device and waits until the guest let it go (QEMU's DEVICE_DELETED). */
+  /**
+   * Hot-removes a device and waits until the guest let it go (QEMU's DEVICE_DELETED). For PCIe
+   * native hotplug, device_del presses the slot's attention button; a guest that misses the press
+   * (once in about five full runs the guest never answered) gets it again every 15 s, as QEMU
+   * allows once a pending removal has expired.
+   */
   async deviceDel(id: string, timeoutMs = 60_000): Promise<void> {
     const deleted = this.monitor.next((m) => m.event === 'DEVICE_DELETED' && m.data?.device === id, timeoutMs, `device_del ${id}`);
+    let gone = false;
+    void deleted.then(() => (gone = true), () => undefined);
     await this.qmp('device_del', { id });
-    await deleted.catch((error: Error) => {
+    const pressAgain = setInterval(() => {
+      if (!gone) void this.qmp('device_del', { id }).catch(() => undefined); // "already in the process of unplug": fine
+    }, 15_000);
+    await deleted.finally(() => clearInterval(pressAgain)).catch((error: Error) => {
       // The guest did not let go (pciehp's removal): its console says what it did meanwhile.
       throw new Error(`${error.message}\n--- guest console (tail) ---\n${this.console().split('\n').slice(-25).join('\n')}`);
     });
