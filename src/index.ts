@@ -1,7 +1,7 @@
 // The public surface of spdk-node: re-exports only.
 export { Spdk } from './spdk';
 export type { AllocBufferOptions } from './spdk';
-export type { SpdkStartOptions, SpdkConfig, SpdkLogLevel } from './start-options';
+export type { SpdkStartOptions, SpdkConfig, SpdkConfigEntry, SpdkLogLevel } from './start-options';
 export { Bdev } from './bdev/bdev';
 export { CLOSE_GRACE_MS } from './io/close-grace';
 export type { OpenBdevOptions } from './bdev/bdev';

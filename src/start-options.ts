@@ -5,13 +5,23 @@ import { availableParallelism, cpus as osCpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPoolFreeMb, probeHugepages } from './doctor/hugepages';
 import type { NativeStartOptions } from './addon';
+import type { RpcMethodName, RpcParamsMap } from './rpc/methods.generated';
 
 /** SPDK's log levels, most to least severe (`'warn'`, SPDK's own spelling, means `'warning'`). */
 export type SpdkLogLevel = 'none' | 'error' | 'warning' | 'warn' | 'notice' | 'info' | 'debug';
 
-/** An SPDK JSON configuration, as `spdk_tgt --json` takes it. */
+/**
+ * One call of an SPDK JSON configuration: an RPC method and its parameters, typed as
+ * `RpcClient.call` types them (from SPDK's schema), so that a misspelt method or parameter is a
+ * compile error. A configuration read from a file (JSON.parse) is not checked until SPDK loads it.
+ */
+export type SpdkConfigEntry = {
+  [M in RpcMethodName]: { method: M; params?: [RpcParamsMap[M]] extends [void] ? Record<string, unknown> : RpcParamsMap[M] };
+}[RpcMethodName];
+
+/** An SPDK JSON configuration, as `spdk_tgt --json` takes it (and `save_config` writes it). */
 export interface SpdkConfig {
-  subsystems: Array<{ subsystem: string; config: Array<{ method: string; params?: Record<string, unknown> }> | null }>;
+  subsystems: Array<{ subsystem: string; config: SpdkConfigEntry[] | null }>;
 }
 
 export interface SpdkStartOptions {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { parsingArgs, UsageError, type Command } from './command';
 import { spdkOptionSpecs, spdkOptionsUsage, startOptions, withSpdk } from './spdk-options';
+import type { SpdkConfig } from '../start-options';
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -26,7 +27,7 @@ export const demoCommand: Command = {
     if (!Number.isInteger(sizeMb) || sizeMb < 1 || sizeMb > 4096) throw new UsageError('--size-mb must be a whole number from 1 to 4096');
     const blockSize = 4096;
     const numBlocks = (sizeMb * 1024 * 1024) / blockSize; // not sizeMb << 20: 32-bit, negative from 2048
-    const config = {
+    const config: SpdkConfig = {
       subsystems: [{ subsystem: 'bdev', config: [{ method: 'bdev_malloc_create', params: { name: 'Demo0', num_blocks: numBlocks, block_size: blockSize } }] }],
     };
     return withSpdk(startOptions(values, config), io, async (spdk) => {

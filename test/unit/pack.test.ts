@@ -82,7 +82,9 @@ console.log(JSON.stringify([typeof Spdk, typeof SpdkError, typeof checkFatLibrar
 
   it('type-checks a TypeScript consumer (CommonJS and ES module), and its types are real: a wrong option is an error', async () => {
     writeFileSync(join(project, 'consumer.ts'), `import { Spdk, type SpdkStartOptions, type BdevInfo } from 'spdk-node';
-const options: SpdkStartOptions = { hugepages: false, memSizeMb: 512 };
+const options: SpdkStartOptions = { hugepages: false, memSizeMb: 512, config: { subsystems: [{ subsystem: 'bdev', config: [
+  { method: 'bdev_malloc_create', params: { name: 'M0', num_blocks: 8, block_size: 512 } },
+  { method: 'bdev_nvme_set_options', params: { bdev_retry_count: -1 } }] }] } };
 export async function sizes(): Promise<number[]> {
   const spdk = await Spdk.start(options);
   try {
@@ -99,6 +101,8 @@ await client.call('bdev_malloc_create', params);
 `);
     writeFileSync(join(project, 'wrong.ts'), `import { Spdk } from 'spdk-node';
 void Spdk.start({ hugepages: 'maybe' });
+void Spdk.start({ config: { subsystems: [{ subsystem: 'bdev', config: [{ method: 'bdev_malloc_create', params: { name: 'M0', num_blocks: 8, block_sise: 512 } }] }] } });
+void Spdk.start({ config: { subsystems: [{ subsystem: 'bdev', config: [{ method: 'bdev_maloc_create', params: {} }] }] } });
 `);
     const tsc = (files: string[]) => node([join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--module', 'nodenext',
       '--target', 'es2022', '--types', 'node', '--typeRoots', join(repoRoot, 'node_modules', '@types'), ...files], project, 120_000);
@@ -106,6 +110,9 @@ void Spdk.start({ hugepages: 'maybe' });
     expect(good.status, shown(good)).toBe(0);
     const bad = await tsc(['wrong.ts']);
     expect(bad.stdout).toMatch(/wrong\.ts\(2,\d+\): error TS2322/);
+    // The start config is typed from SPDK's schema: a misspelt parameter, a misspelt method.
+    expect(bad.stdout).toMatch(/wrong\.ts\(3,\d+\): error TS2322[\s\S]*'block_sise' does not exist in type 'BdevMallocCreateParams'/);
+    expect(bad.stdout).toMatch(/wrong\.ts\(4,\d+\): error TS2820: Type '"bdev_maloc_create"'/);
   }, 120_000);
 
   it('passes publint (strict: warnings count)', async () => {
