@@ -22,8 +22,11 @@ function ip(...args: string[]): void {
 /** Why namespaces cannot be made here, or null when they can (root and iproute2's `ip`). */
 export function netnsUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'network namespaces need root';
-  const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  if (r.error !== undefined || r.status !== 0) return `iproute2's ip does not work here (${r.error?.message ?? r.stderr.trim()})`;
+  // Listing works without the right to make one (a container without CAP_SYS_ADMIN): try one.
+  const probe = `spdkn-probe-${process.pid}`;
+  const r = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
+  if (r.error !== undefined || r.status !== 0) return `cannot make a network namespace here (ip netns add: ${r.error?.message ?? r.stderr.trim()})`;
+  spawnSync('ip', ['netns', 'del', probe]);
   return null;
 }
 
