@@ -169,7 +169,6 @@ async function main() {
   const sample = async () => {
     const t = (performance.now() - started) / 1000;
     const rss = process.memoryUsage().rss;
-    const heap = await dpdkHeapBytes(spdk);
     const iops = {};
     let errors = 0;
     let mismatches = 0;
@@ -181,7 +180,8 @@ async function main() {
       errors += s?.errors ?? 0;
       mismatches += s?.mismatches ?? 0;
     }
-    lastSample.t = t;
+    lastSample.t = t; // before the wait below: a sample taken meanwhile counts from here
+    const heap = await dpdkHeapBytes(spdk);
     const row = { t: Math.round(t), iops, errors, mismatches, rssBytes: rss, dpdkHeapBytes: heap };
     report.samples.push(row);
     console.log(`${String(row.t).padStart(6)} s  ${names.map((n) => `${n} ${String(iops[n]).padStart(6)} IOPS`).join('  ')}  errors ${errors}  mismatches ${mismatches}  rss ${mb(rss)}  dpdk heap ${mb(heap)}`);
@@ -219,7 +219,8 @@ async function main() {
       await Promise.all(loads);
     }
     clearInterval(reporter);
-    await sample();
+    // The last stretch, unless the reporter just took it (a sample of no time says nothing).
+    if (performance.now() - started - lastSample.t * 1000 >= 1000 || report.samples.length === 0) await sample();
     // Everything read back once more.
     for (const name of names) {
       const bdev = await spdk.openBdev(name);
