@@ -69,21 +69,33 @@ describeRemote('NVMe-oF path lost and regained (bdev_nvme reconnect options)', (
     child = await startChildTarget(target);
   }
 
-  it('target back within ctrlr_loss_timeout_sec: the held I/O completes after the reconnect, no error, no lost write', { timeout: 90_000 }, async () => {
-    const { name, bdev } = await attach({ ctrlr_loss_timeout_sec: 30, reconnect_delay_sec: 1 });
-    const stamped = new StampedBdev(bdev, { tag: 1, units: UNITS });
+  /**
+   * Attaches with `options`, runs the stamped load for half a second, then kills the target with
+   * it running. `stopLoad()` ends the load and resolves once every I/O of it has settled.
+   */
+  async function killTargetUnderLoad(options: Parameters<typeof attach>[0], tag: number) {
+    const { name, bdev } = await attach(options);
+    const stamped = new StampedBdev(bdev, { tag, units: UNITS });
     let running = true;
     const loading = load(stamped, () => running);
     await sleep(500);
     const writesBefore = stamped.stats.writes;
     await child!.kill();
-    const outageStart = performance.now();
+    const killedAt = performance.now();
+    const stopLoad = async (): Promise<void> => {
+      running = false;
+      await loading;
+    };
+    return { name, bdev, stamped, writesBefore, killedAt, stopLoad };
+  }
+
+  it('target back within ctrlr_loss_timeout_sec: the held I/O completes after the reconnect, no error, no lost write', { timeout: 90_000 }, async () => {
+    const { name, bdev, stamped, writesBefore, killedAt, stopLoad } = await killTargetUnderLoad({ ctrlr_loss_timeout_sec: 30, reconnect_delay_sec: 1 }, 1);
     await sleep(2000);
     await restartTarget();
     await sleep(3000);
-    running = false;
-    await loading;
-    const outageMs = performance.now() - outageStart;
+    await stopLoad();
+    const outageMs = performance.now() - killedAt;
 
     expect(stamped.errors).toEqual([]);
     expect(stamped.stats.writes).toBeGreaterThan(writesBefore); // I/O ran on after the reconnect
@@ -97,19 +109,11 @@ describeRemote('NVMe-oF path lost and regained (bdev_nvme reconnect options)', (
   });
 
   it('target away past fast_io_fail_timeout_sec: held I/O fails then, and I/O works again once it is back', { timeout: 90_000 }, async () => {
-    const { name, bdev } = await attach({ ctrlr_loss_timeout_sec: 60, reconnect_delay_sec: 1, fast_io_fail_timeout_sec: 2 });
-    const stamped = new StampedBdev(bdev, { tag: 2, units: UNITS });
-    let running = true;
-    const loading = load(stamped, () => running);
-    await sleep(500);
-    await child!.kill();
-    const killedAt = performance.now();
+    const { name, bdev, stamped, killedAt, stopLoad } = await killTargetUnderLoad({ ctrlr_loss_timeout_sec: 60, reconnect_delay_sec: 1, fast_io_fail_timeout_sec: 2 }, 2);
     // An I/O issued during the outage: held until fast-fail, then rejected.
-    const probe = bdev.read(0, spdk.allocBuffer(4096)).then(() => null, (e: unknown) => e);
-    const error = await probe;
+    const error = await bdev.read(0, spdk.allocBuffer(4096)).then(() => null, (e: unknown) => e);
     const failedAfter = performance.now() - killedAt;
-    running = false;
-    await loading; // every I/O of the load settled too (with errors, during the outage)
+    await stopLoad(); // every I/O of the load settled too (with errors, during the outage)
     expect(error).toBeInstanceOf(SpdkError);
     expect((error as SpdkError).code).toBe('EIO');
     expect(failedAfter).toBeGreaterThan(1500);
@@ -135,19 +139,13 @@ describeRemote('NVMe-oF path lost and regained (bdev_nvme reconnect options)', (
   });
 
   it('target away past ctrlr_loss_timeout_sec: the controller and bdev go, open I/O fails with ENODEV, the instance serves on', { timeout: 90_000 }, async () => {
-    const { name, bdev } = await attach({ ctrlr_loss_timeout_sec: 3, reconnect_delay_sec: 1 });
-    const stamped = new StampedBdev(bdev, { tag: 3, units: UNITS });
-    let running = true;
-    const loading = load(stamped, () => running);
-    await sleep(500);
-    await child!.kill();
+    const { name, bdev, stamped, stopLoad } = await killTargetUnderLoad({ ctrlr_loss_timeout_sec: 3, reconnect_delay_sec: 1 }, 3);
     const deadline = performance.now() + 20_000;
     while (spdk.bdevs().some((b) => b.name === `${name}n1`)) {
       if (performance.now() > deadline) throw new Error(`${name}n1 still there 20 s after its target died`);
       await sleep(200);
     }
-    running = false;
-    await loading;
+    await stopLoad();
     expect(stamped.stats.errors).toBeGreaterThan(0);
     await expect(bdev.read(0, spdk.allocBuffer(4096))).rejects.toMatchObject({ code: 'ENODEV' });
     await bdev.close();
