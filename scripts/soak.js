@@ -17,19 +17,15 @@
 // Prints a line per report: elapsed, IOPS per bdev, errors, mismatches, RSS, DPDK heap in use;
 // then a summary. Exits 1 on any error, any mismatch, or growth beyond the bounds.
 'use strict';
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { performance } = require('node:perf_hooks');
 const { Spdk } = require('..');
 const { StampedBdev, UNIT } = require('./soak/load');
+const nvmf = require('./bench/nvmf');
 
-const TOOLS = '/usr/local/libexec/spdk-node';
-const SPDK_TGT = path.join(TOOLS, 'spdk_tgt');
-const NQN = 'nqn.2016-06.io.spdk:soak';
 const DEVICE_MIB = 64;
 const UNITS = (DEVICE_MIB << 20) / UNIT;
 
@@ -67,57 +63,6 @@ function options() {
   };
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** spdk_tgt on core 0 exporting a 64 MiB malloc bdev over NVMe/TCP on 127.0.0.1:port. */
-async function startTarget(tmp, port) {
-  const config = path.join(tmp, 'target.json');
-  const sock = path.join(tmp, 'target.sock');
-  fs.writeFileSync(config, JSON.stringify({
-    subsystems: [
-      { subsystem: 'bdev', config: [{ method: 'bdev_malloc_create', params: { name: 'SoakTarget', num_blocks: UNITS * 8, block_size: 512 } }] },
-      {
-        subsystem: 'nvmf',
-        config: [
-          { method: 'nvmf_create_transport', params: { trtype: 'TCP' } },
-          { method: 'nvmf_create_subsystem', params: { nqn: NQN, allow_any_host: true, serial_number: 'SOAK', model_number: 'spdk-node soak' } },
-          { method: 'nvmf_subsystem_add_ns', params: { nqn: NQN, namespace: { bdev_name: 'SoakTarget' } } },
-          { method: 'nvmf_subsystem_add_listener', params: { nqn: NQN, listen_address: { trtype: 'TCP', adrfam: 'IPv4', traddr: '127.0.0.1', trsvcid: String(port) } } },
-        ],
-      },
-    ],
-  }));
-  const child = spawn(SPDK_TGT, ['-m', '0x1', '--json', config, '-r', sock, '--no-huge', '-s', '1024', '--disable-cpumask-locks', '--no-pci', '--silence-noticelog', '--num-trace-entries', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const deadline = Date.now() + 30_000;
-  while (!(await canConnect(port))) {
-    if (child.exitCode !== null) throw new Error(`spdk_tgt exited with ${child.exitCode}:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`spdk_tgt did not listen within 30 s:\n${output}`);
-    await sleep(100);
-  }
-  return { stop: async () => { child.kill('SIGTERM'); await exited; }, output: () => output, child };
-}
-
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** DPDK's heap in use (all sockets), from env_dpdk_get_mem_stats' dump; null if unreadable. */
 async function dpdkHeapBytes(spdk) {
@@ -140,13 +85,14 @@ const mb = (bytes) => (bytes === null ? 'n/a' : `${(bytes / (1 << 20)).toFixed(1
 
 async function main() {
   const opt = options();
-  if (!fs.existsSync(SPDK_TGT)) throw new Error(`${SPDK_TGT} not found: install SPDK's tools with ./build.sh`);
+  const missing = nvmf.available();
+  if (missing !== null) throw new Error(missing);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spdk-node-soak-'));
   const file = path.join(opt.dir, `spdk-node-soak-${process.pid}.img`);
   fs.writeFileSync(file, Buffer.alloc(0));
   fs.truncateSync(file, DEVICE_MIB << 20);
-  const port = await freePort();
-  const target = await startTarget(tmp, port);
+  // spdk_tgt on core 0 exporting a malloc bdev over NVMe/TCP on loopback (the bench's target).
+  const target = await nvmf.startTarget(tmp, { interruptMode: false, bdev: { method: 'bdev_malloc_create', params: { name: 'SoakTarget', num_blocks: UNITS * 8, block_size: 512 } } });
   const spdk = await Spdk.start({
     logLevel: 'error',
     config: {
@@ -155,7 +101,7 @@ async function main() {
         config: [
           { method: 'bdev_malloc_create', params: { name: 'SoakMalloc', num_blocks: UNITS * 8, block_size: 512 } },
           { method: 'bdev_aio_create', params: { name: 'SoakAio', filename: file, block_size: 4096 } },
-          { method: 'bdev_nvme_attach_controller', params: { name: 'SoakNvme', trtype: 'TCP', adrfam: 'IPv4', traddr: '127.0.0.1', trsvcid: String(port), subnqn: NQN } },
+          { method: 'bdev_nvme_attach_controller', params: { name: 'SoakNvme', trtype: 'TCP', adrfam: 'IPv4', traddr: '127.0.0.1', trsvcid: String(target.port), subnqn: nvmf.NQN } },
         ],
       }],
     },

@@ -1,7 +1,7 @@
 // A running SPDK instance inside this Node process: start, bdevs, DMA buffers, RPC, stop.
 import { addon, onUnexpectedStop } from './addon';
 import { Bdev, type OpenBdevOptions } from './bdev/bdev';
-import { CLOSE_GRACE_MS } from './io/close-grace';
+import { CLOSE_GRACE_MS, settlesWithinGrace } from './io/close-grace';
 import { settleAll } from './bdev/io';
 import { checkSpinUs } from './io/ring';
 import { allowQueues, settleQueues } from './io/queue';
@@ -172,13 +172,9 @@ export class Spdk implements AsyncDisposable {
       // Reads and writes already started are submitted and complete before SPDK goes. I/O a
       // device never completes must not hold stop() forever: after CLOSE_GRACE_MS, stopping goes
       // on, and closing each bdev natively resets one that still has I/O in flight (it then fails).
-      let timer: NodeJS.Timeout | undefined;
-      const settled = await Promise.race([
-        Promise.all([settleAll(), settleQueues()]).then(() => true),
-        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS))),
-      ]);
-      clearTimeout(timer);
-      if (!settled) process.emitWarning(`Spdk.stop(): I/O still in flight ${CLOSE_GRACE_MS / 1000} s after stop(); stopping anyway (bdevs with I/O in flight are reset)`, { code: 'SPDK_NODE_STOP_RESET' });
+      const settling = Promise.all([settleAll(), settleQueues()]);
+      if (await settlesWithinGrace(settling)) await settling;
+      else process.emitWarning(`Spdk.stop(): I/O still in flight ${CLOSE_GRACE_MS / 1000} s after stop(); stopping anyway (bdevs with I/O in flight are reset)`, { code: 'SPDK_NODE_STOP_RESET' });
       await this.#rpc?.close().catch(() => undefined);
       await addon().stop();
       this.#markStopped();

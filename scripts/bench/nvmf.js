@@ -35,16 +35,19 @@ function listenable(port) {
   });
 }
 
-function targetConfig(port) {
+// The bench's namespace: a null bdev (reads return at once, nothing is kept).
+const NULL_BDEV = { method: 'bdev_null_create', params: { name: 'Null0', num_blocks: NUM_BLOCKS, block_size: BLOCK_SIZE } };
+
+function targetConfig(port, bdev) {
   return {
     subsystems: [
-      { subsystem: 'bdev', config: [{ method: 'bdev_null_create', params: { name: 'Null0', num_blocks: NUM_BLOCKS, block_size: BLOCK_SIZE } }] },
+      { subsystem: 'bdev', config: [bdev] },
       {
         subsystem: 'nvmf',
         config: [
           { method: 'nvmf_create_transport', params: { trtype: 'TCP' } },
           { method: 'nvmf_create_subsystem', params: { nqn: NQN, allow_any_host: true, serial_number: 'SPDKNODEBENCH', model_number: 'spdk-node bench target', max_namespaces: 1 } },
-          { method: 'nvmf_subsystem_add_ns', params: { nqn: NQN, namespace: { bdev_name: 'Null0' } } },
+          { method: 'nvmf_subsystem_add_ns', params: { nqn: NQN, namespace: { bdev_name: bdev.params.name } } },
           { method: 'nvmf_subsystem_add_listener', params: { nqn: NQN, listen_address: { trtype: 'TCP', adrfam: 'IPv4', traddr: '127.0.0.1', trsvcid: String(port) } } },
         ],
       },
@@ -55,9 +58,10 @@ function targetConfig(port) {
 /**
  * Starts spdk_tgt on core 0 (-m 0x1), without hugepages; resolves with { trid, port, core, stop() }
  * once it listens. `interruptMode`: the target's reactor sleeps when it has nothing to do, so the
- * core it shares with Node's JS thread is not taken by polling.
+ * core it shares with Node's JS thread is not taken by polling. `bdev`: the config entry of the
+ * bdev it exports (default: the bench's null bdev; the soak exports a malloc bdev, which keeps data).
  */
-async function startTarget(tmpDir, { interruptMode, onSpawn }) {
+async function startTarget(tmpDir, { interruptMode, onSpawn, bdev = NULL_BDEV }) {
   let port = null;
   for (const p of PORTS) {
     if (await listenable(p)) {
@@ -67,7 +71,7 @@ async function startTarget(tmpDir, { interruptMode, onSpawn }) {
   }
   if (port === null) throw new Error(`no free port among ${PORTS.join(', ')} for the NVMe/TCP target`);
   const config = path.join(tmpDir, 'nvmf-target.json');
-  fs.writeFileSync(config, JSON.stringify(targetConfig(port)));
+  fs.writeFileSync(config, JSON.stringify(targetConfig(port, bdev)));
   const rpc = path.join(tmpDir, 'nvmf-target.sock');
   const args = ['-m', `0x${(1 << TARGET_CORE).toString(16)}`, '--json', config, '-r', rpc, '--no-huge', '-s', '1024', '--disable-cpumask-locks', '--no-pci', '--silence-noticelog', '--num-trace-entries', '0'];
   if (interruptMode) args.push('--interrupt-mode');

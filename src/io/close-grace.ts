@@ -10,18 +10,25 @@
  */
 export const CLOSE_GRACE_MS = 5000;
 
-/**
- * @internal Resolves once `drained` has; if that takes longer than CLOSE_GRACE_MS, starts
- * `overdue` (once) and then also waits for it (a reset still running would abort the next I/O).
- */
-export async function drainWithinGrace(drained: Promise<void>, overdue: () => Promise<void>): Promise<void> {
-  let aborting: Promise<void> | undefined;
-  const timer = setTimeout(() => (aborting = overdue()), CLOSE_GRACE_MS);
+/** @internal Whether `work` settles within CLOSE_GRACE_MS (it is not waited for beyond that). */
+export async function settlesWithinGrace(work: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS)));
   try {
-    await drained;
+    return await Promise.race([work.then(() => true, () => true), expired]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * @internal Resolves once `drained` has; if that takes longer than CLOSE_GRACE_MS, starts
+ * `overdue` and then also waits for it (a reset still running would abort the next I/O).
+ */
+export async function drainWithinGrace(drained: Promise<void>, overdue: () => Promise<void>): Promise<void> {
+  if (await settlesWithinGrace(drained)) return drained;
+  const aborting = overdue();
+  await drained;
   await aborting;
 }
 

@@ -3,9 +3,9 @@
 // link taken down in the middle of stamped reads and writes. I/O must carry on over the other
 // path with no error and no lost or stale write. The initiator runs in its own process inside its
 // namespace (test/spdk/fixtures/multipath-initiator.js).
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runChild, shown as shownChild, type ChildResult } from '../child';
 import { describeRemote, startChildTarget, type ChildTarget, type TargetSpec } from './nvme-target';
 import { makeTwoPathNetwork, netnsUnavailable, type TwoPathNetwork } from './netns';
 
@@ -23,20 +23,9 @@ interface Report {
   pathsAfter: Array<{ traddr: string; state: string }>;
 }
 
-function runInitiator(net: TwoPathNetwork, job: object): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', net.initiator, process.execPath, fixture, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
+/** The initiator program in its namespace; its last stdout line is its report. */
+function runInitiator(net: TwoPathNetwork, job: object): Promise<ChildResult> {
+  return runChild('ip', ['netns', 'exec', net.initiator, process.execPath, fixture, JSON.stringify(job)], { timeout: 120_000 });
 }
 
 describeNetns('NVMe-oF multipath over two links, one taken down mid-I/O', () => {
@@ -69,7 +58,7 @@ describeNetns('NVMe-oF multipath over two links, one taken down mid-I/O', () => 
       port: spec.port, nqn: spec.nqn, units: 4096, beforeS: 1.5, afterS: 8,
     };
     const run = await runInitiator(net, job);
-    const shown = `status ${run.status}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr.slice(-4000)}`;
+    const shown = shownChild({ ...run, stderr: run.stderr.slice(-4000) }); // SPDK's log tail is enough
     expect(run.status, shown).toBe(0);
     const report = JSON.parse(run.stdout.trim().split('\n').pop()!) as Report;
     expect(report.pathsBefore.map((p) => p.traddr).sort(), shown).toEqual(net.paths.map((p) => p.targetAddr).sort());
