@@ -14,13 +14,20 @@ Crossing::Crossing(Napi::Env env) : env_(env) {
   Napi::String name = Napi::String::New(env, "spdk-node:completions");
   napi_create_reference(env_, resource, 1, &resource_);
   napi_async_init(env_, resource, name, &async_context_);
-  NAPI_THROW_IF_FAILED_VOID(env_, napi_create_threadsafe_function(env_, nullptr, resource, name, 0, 1, nullptr,
-                                                                  nullptr, this, &Crossing::OnWake, &wake_));
-  napi_unref_threadsafe_function(env_, wake_);
+  uv_loop_t* loop = nullptr;
+  NAPI_THROW_IF_FAILED_VOID(env_, napi_get_uv_event_loop(env_, &loop));
+  wake_ = new uv_async_t;
+  if (uv_async_init(loop, wake_, &Crossing::OnWake) != 0) {
+    delete wake_;
+    wake_ = nullptr;
+    NAPI_THROW_VOID(Napi::Error::New(env, "spdk-node: could not create the completion wake-up (uv_async_init)"));
+  }
+  wake_->data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(wake_));
 }
 
 Crossing::~Crossing() {
-  napi_release_threadsafe_function(wake_, napi_tsfn_abort);
+  CloseWake();
   if (async_context_ != nullptr) napi_async_destroy(env_, async_context_);
   if (resource_ != nullptr) napi_delete_reference(env_, resource_);
   // Requests still listed belong to an SPDK instance that is gone; their promises can no longer
@@ -29,12 +36,23 @@ Crossing::~Crossing() {
   for (Request* r : completed_) delete r;
 }
 
+void Crossing::CloseWake() {
+  {
+    // Waits for a wake-up being sent; none is sent after this.
+    std::lock_guard<std::mutex> lock(wake_mutex_);
+    if (wake_closed_) return;
+    wake_closed_ = true;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(wake_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
+  wake_ = nullptr;
+}
+
 void Crossing::Hold() {
-  if (outstanding_++ == 0) napi_ref_threadsafe_function(env_, wake_);
+  if (outstanding_++ == 0 && wake_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(wake_));
 }
 
 void Crossing::Release() {
-  if (--outstanding_ == 0) napi_unref_threadsafe_function(env_, wake_);
+  if (--outstanding_ == 0 && wake_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(wake_));
 }
 
 void Crossing::Expect(Request* request) {
@@ -111,29 +129,36 @@ void Crossing::OnFlush(void* ctx) {
 }
 
 void Crossing::Publish(std::vector<Request*>& requests) {
-  std::lock_guard<std::mutex> lock(complete_mutex_);
-  if (orphaned_) {
-    // The JS environment is gone: these can be neither delivered nor deleted (their N-API
-    // references belong to that environment), so they are dropped.
-    requests.clear();
-    return;
-  }
-  completed_.insert(completed_.end(), requests.begin(), requests.end());
-  // Under the mutex, so that Orphan() returning means no call is under way or will be made.
-  if (!wake_pending_) {
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(complete_mutex_);
+    if (orphaned_) {
+      // The JS environment is gone: these can be neither delivered nor deleted (their N-API
+      // references belong to that environment), so they are dropped.
+      requests.clear();
+      return;
+    }
+    completed_.insert(completed_.end(), requests.begin(), requests.end());
+    wake = !wake_pending_;
     wake_pending_ = true;
-    napi_call_threadsafe_function(wake_, nullptr, napi_tsfn_nonblocking);
+  }
+  // Outside complete_mutex_: the JS thread, woken on this thread's core, runs at once and takes
+  // that mutex first thing (see "SPDK -> JS" in crossing.h).
+  if (wake) {
+    std::lock_guard<std::mutex> lock(wake_mutex_);  // only CloseWake() ever waits on it
+    if (!wake_closed_) uv_async_send(wake_);
   }
 }
 
 void Crossing::Orphan() {
-  std::lock_guard<std::mutex> lock(complete_mutex_);
-  orphaned_ = true;
+  {
+    std::lock_guard<std::mutex> lock(complete_mutex_);
+    orphaned_ = true;
+  }
+  CloseWake();
 }
 
-void Crossing::OnWake(napi_env env, napi_value, void* context, void*) {
-  if (env != nullptr) static_cast<Crossing*>(context)->DrainCompletions();
-}
+void Crossing::OnWake(uv_async_t* handle) { static_cast<Crossing*>(handle->data)->DrainCompletions(); }
 
 void Crossing::DrainCompletions() {
   std::vector<Request*> batch;

@@ -472,7 +472,7 @@ void CleanupEnv(void* arg) {
   bool safe = true;
   if (g.owner != nullptr && data->crossing == g.crossing) safe = ShutdownForExit();
   // Completions may still arrive from a SPDK that did not stop: then the crossing must outlive us,
-  // dropping them (its threadsafe function goes with this environment).
+  // dropping them (its wake-up handle goes with this environment's loop).
   if (!safe) data->crossing->Orphan();
   if (safe) {
     if (data->crossing == g.crossing) g.crossing = nullptr;

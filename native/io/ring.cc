@@ -103,7 +103,10 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
     auto* r = static_cast<RingState*>(ctx);
     uint32_t took = r->TakeSubmissions();
     bool published = r->cq_tail_ != r->cq_published_;
-    if (published) r->PublishCompletions();
+    // No completion since the last iteration: a JS thread waiting for a batch gets what there is.
+    bool stalled = r->cq_tail_ == r->cq_tail_last_poll_;
+    r->cq_tail_last_poll_ = r->cq_tail_;
+    if (published || stalled) r->PublishCompletions(stalled);
     if (r->JsAwakeOnThisCore()) sched_yield();  // see "Sharing a core" in ring.h
     // Busy or idle as SPDK counts it (its load statistics); the poller stays while I/O is in flight.
     if (took != 0 || r->inflight_ != 0) return took != 0 || published ? SPDK_POLLER_BUSY : SPDK_POLLER_IDLE;
@@ -117,10 +120,7 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
   }
 
   // The JS thread has been woken or is busy (not armed) and last submitted from this core.
-  bool JsAwakeOnThisCore() const {
-    return __atomic_load_n(&shared[kArmedWord], __ATOMIC_RELAXED) == 0 &&
-           js_cpu_.load(std::memory_order_relaxed) == app_cpu_.load(std::memory_order_relaxed);
-  }
+  bool JsAwakeOnThisCore() const { return __atomic_load_n(&shared[kArmedWord], __ATOMIC_RELAXED) == 0 && JsOnThisCore(); }
 
   // Takes at most kTakeAtMost at a time (the poller takes the rest next iteration): a bdev that
   // does its work at submission, like malloc's memcpy, would otherwise take a whole queue's
@@ -180,17 +180,36 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
     shared[kEntryWord + 2 * i + 1] = result;
     cq_tail_++;
     if (--inflight_ == 0) {
-      // Nothing else is coming: publish now. `last` may hold the last reference to this ring.
+      // Nothing else is in flight: publish now (a batch is due unless more is already submitted;
+      // the poller then takes it). `last` may hold the last reference to this ring.
       std::shared_ptr<RingState> last = std::move(busy_);
-      PublishCompletions();
+      PublishCompletions(Queued() == 0 || poller_ == nullptr);
       return;
     }
     // The poller publishes the rest each reactor iteration; without one (it could not be
     // registered), every completion is published at once.
-    if (cq_tail_ - cq_published_ >= kPublishEvery || poller_ == nullptr) PublishCompletions();
+    if (cq_tail_ - cq_published_ >= kPublishEvery || poller_ == nullptr) PublishCompletions(poller_ == nullptr);
   }
 
-  void PublishCompletions();
+  // Makes completions visible to JS and wakes it if it waits for them and they are due.
+  // `stalled`: nothing more is about to complete (so a batch is due whatever its size).
+  void PublishCompletions(bool stalled);
+
+  // A waiting JS thread on this core (see "Sharing a core" in ring.h) is woken for a batch: once
+  // at least half of what is outstanding has completed, or when nothing more is completing.
+  // JS wrote its head before it armed: every completion before it has been read.
+  bool WakeDue(bool stalled) const {
+    uint32_t unread = cq_published_ - static_cast<uint32_t>(__atomic_load_n(&shared[kHeadWord], __ATOMIC_RELAXED));
+    if (unread == 0) return false;
+    if (stalled || !JsOnThisCore()) return true;
+    // Outstanding: started and not finished, and submitted but not yet taken (kTakeAtMost).
+    return unread >= inflight_ + Queued();
+  }
+
+  // Submitted by JS and not yet taken.
+  uint32_t Queued() const { return __atomic_load_n(&sq_tail_, __ATOMIC_RELAXED) - sq_head_; }
+
+  bool JsOnThisCore() const { return js_cpu_.load(std::memory_order_relaxed) == app_cpu_.load(std::memory_order_relaxed); }
 
  private:
   const uint32_t capacity_;
@@ -211,6 +230,7 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
   alignas(64) uint32_t sq_head_ = 0;       // app thread
   uint32_t cq_tail_ = 0;                   // app thread: completions written
   uint32_t cq_published_ = 0;              // app thread: completions JS may read
+  uint32_t cq_tail_last_poll_ = 0;         // app thread: cq_tail_ at the poller's last iteration
   uint64_t inflight_ = 0;                  // app thread: taken and not finished
   std::shared_ptr<RingState> busy_;        // app thread: held while inflight_ > 0
   spdk_poller* poller_ = nullptr;          // app thread
@@ -236,12 +256,12 @@ void Complete(Slot& s, int32_t result) { s.ring->Finish(s, result); }
 
 void TakeAll(RingState& ring) { ring.TakeAll(); }
 
-void RingState::PublishCompletions() {
+void RingState::PublishCompletions(bool stalled) {
   cq_published_ = cq_tail_;
   // Sequentially consistent store, then load: pairs with JS's Atomics.store(armed) followed by
   // Atomics.load(tail), so either JS sees the new tail or this sees it armed.
   __atomic_store_n(&shared[kTailWord], static_cast<int32_t>(cq_published_), __ATOMIC_SEQ_CST);
-  if (__atomic_load_n(&shared[kArmedWord], __ATOMIC_SEQ_CST) != 0 &&
+  if (__atomic_load_n(&shared[kArmedWord], __ATOMIC_SEQ_CST) != 0 && WakeDue(stalled) &&
       __atomic_exchange_n(&shared[kArmedWord], 0, __ATOMIC_SEQ_CST) != 0) {
     runtime::Wake(new WakeRequest(shared_from_this()));
   }

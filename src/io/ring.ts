@@ -43,6 +43,7 @@ const ROW = 5;
 const TAIL = 0;
 const ARMED = 16;
 const SAME_CORE = 17;
+const HEAD = 18;
 const ENTRY = 32;
 
 // Longest the JS thread consumes completions in one go before the event loop gets its turn: a
@@ -199,6 +200,8 @@ export class Ring {
       if (tail === this.#head && spin && this.inflight > 0 && !this.#sharesAppCore()) tail = this.#spin(start);
       if (tail === this.#head) {
         // Arm, then look once more: either the app thread sees the flag or this sees its tail.
+        // The head first: the app thread wakes this thread only for completions it has not read.
+        Atomics.store(ctl, HEAD, this.#head);
         Atomics.store(ctl, ARMED, 1);
         tail = Atomics.load(ctl, TAIL);
         if (tail === this.#head) break;
