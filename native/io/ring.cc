@@ -124,8 +124,9 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
 
   // Takes at most kTakeAtMost at a time (the poller takes the rest next iteration): a bdev that
   // does its work at submission, like malloc's memcpy, would otherwise take a whole queue's
-  // worth at once while JS waits, then leave SPDK idle while JS handles the whole batch.
-  uint32_t TakeSubmissions() { return Take(kTakeAtMost); }
+  // worth at once while JS waits, then leave SPDK idle while JS handles the whole batch. Sharing
+  // a core, JS cannot run meanwhile anyway: take all (ring.h, "Sharing a core").
+  uint32_t TakeSubmissions() { return Take(JsOnThisCore() ? UINT32_MAX : kTakeAtMost); }
 
   uint32_t Take(uint32_t at_most) {
     uint32_t tail = __atomic_load_n(&sq_tail_, __ATOMIC_SEQ_CST);
