@@ -17,6 +17,9 @@
 //                                      both read memory (made when /dev/shm is tmpfs)
 //   npm run bench -- --nvmf-interrupt  the NVMe/TCP target (spdk_tgt on core 0) sleeps when idle
 //                                      (--interrupt-mode) instead of polling (the default)
+//   npm run bench -- --pcie-vm         also the NVMe paths over PCIe, on a controller QEMU emulates
+//                                      in the PCIe rig's VM (scripts/bench/pcie-vm.js; ratios only:
+//                                      TCG). With --only, only these: --pcie-vm --only pcie
 //
 // Every phase runs in its own process, strictly one after another (SPDK starts once per process,
 // and two phases would share SPDK's core): SPDK's reactor on core 1, Node's JS thread on core 0.
@@ -33,6 +36,8 @@ const { runBdevperf, available: bdevperfMissing, makeTmpDir } = require('./bench
 const { addRatios, evaluateGoals, markdown, fmtIops } = require('./bench/report');
 const { fileSetOf } = require('./bench/targets');
 const nvmf = require('./bench/nvmf');
+const pcieVm = require('./bench/pcie-vm');
+const { round } = require('./bench/stats');
 const { plot } = require('./bench/svg');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -57,6 +62,7 @@ function options() {
       dir: { type: 'string' },
       'no-tmpfs': { type: 'boolean', default: false },
       'nvmf-interrupt': { type: 'boolean', default: false },
+      'pcie-vm': { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -79,6 +85,7 @@ function options() {
     idleMeasureS: values.quick ? 1 : 5,
     only,
     nvmfInterrupt: values['nvmf-interrupt'],
+    pcieVm: values['pcie-vm'],
     file,
     tmpfsFile: values['no-tmpfs'] || isTmpfs(path.dirname(file)) || !isTmpfs('/dev/shm') ? null : path.join('/dev/shm', `spdk-node-bench-${process.pid}.bin`),
   };
@@ -239,6 +246,7 @@ function notes(opts, h, file, tmpfs, pinned, target) {
     ...(target === null ? [] : [
       `nvme-tcp / bdev-nvme-tcp: NVMe/TCP on loopback (port ${target.port}) to SPDK's spdk_tgt in a child process pinned to core ${target.core} (-m 0x1${target.interruptMode ? ', --interrupt-mode: its reactor sleeps while idle' : ', polling'}), exporting a null bdev of 4 KiB blocks. The initiator is on core 1 in every row: nvme-tcp native is spdk_nvme_perf (-c 0x2, -L), promise is ns.read()/ns.write() on allocBuffer() memory with QD concurrent awaits, batch is ns.createQueue(qp) (a namespace queue) kept full, all on one I/O queue pair; bdev-nvme-tcp is bdev_nvme attached to the same target: bdevperf (-m 0x2) against openBdev's Promise API and IoQueue. Node's JS thread is pinned to core 1 with its own reactor (core ${target.core} is the target's) and does not spin (spinUs 0): on two cores, a spinning JS thread only takes time from the reactor or the target it waits for (measured here: ns.read QD 128 several times slower with spinning, and with Node on the target's core).`,
     ]),
+    ...(opts.pcieVm ? [`nvme-pcie-vm: NVMe over PCIe on a controller QEMU emulates (the PCIe rig's VM, TCG, 2 vCPUs; controller A's 4 KiB namespace bound to uio_pci_generic): native is spdk_nvme_perf (-c 0x2), promise is ns.read()/ns.write() with QD concurrent awaits, batch is a namespace queue kept full; SPDK's reactor and Node's JS thread share the guest's core 1, as spdk_nvme_perf has it, and JS does not spin (spinUs 0): a second busy vCPU would take the host time QEMU needs to emulate the controller. QEMU's emulation bounds the IOPS: only the ratios mean anything.`] : []),
     'IOPS are counted over the measured window only; ratios are IOPS over IOPS for the same workload and queue depth.',
   ];
 }
@@ -256,11 +264,15 @@ async function main() {
   if (h.loadavg[0] > 0.5) warnings.push(`load average ${h.loadavg[0].toFixed(2)} at start: other work is running, numbers are not representative.`);
 
   const jobs = buildPlan({ quick: opts.quick, only: opts.only, leanLib, tmpfs: opts.tmpfsFile !== null });
-  const total = jobs.reduce((n, j) => n + j.points.length, 0);
+  const vmPoints = opts.pcieVm ? pcieVm.pcieVmPoints(opts.quick).filter((p) => opts.only === null || opts.only.test(p.id)) : [];
+  const total = jobs.reduce((n, j) => n + j.points.length, 0) + vmPoints.length;
   if (total === 0) throw new Error(`--only ${opts.only.source} matches no point`);
   if (opts.list) {
     for (const job of jobs) for (const p of job.points) process.stdout.write(`${p.id}\n`);
-    process.stdout.write(`${total} points, about ${Math.ceil(estimateS(jobs, opts) / 60)} minutes\n`);
+    for (const p of vmPoints) process.stdout.write(`${p.id}\n`);
+    // The VM: about a minute to build its image and boot, then a warm-up second and the window per point.
+    const vmS = vmPoints.length === 0 ? 0 : 60 + vmPoints.length * (Math.max(1, Math.round(opts.durationS)) + 1);
+    process.stdout.write(`${total} points, about ${Math.ceil((estimateS(jobs, opts) + vmS) / 60)} minutes\n`);
     return;
   }
   const startedAt = new Date().toISOString();
@@ -371,6 +383,7 @@ async function main() {
       }, pinned && job.kind !== 'fs');
       for (const point of job.points) if (!seen.has(point.id)) record(point, { error: failure ?? 'no result' });
     }
+    if (vmPoints.length > 0) await runVmPoints(vmPoints, opts, record);
   } finally {
     await nvmfTarget?.stop();
     cleanUp();
@@ -406,6 +419,26 @@ async function main() {
   process.stdout.write(md);
   process.stderr.write(`\nwrote ${path.relative(process.cwd(), OUT_DIR)}/{latest.json,latest.md${svg !== null ? ',latest.svg' : ''}}\n`);
   if (results.some((r) => r.error !== undefined)) process.exitCode = 1;
+}
+
+/** The --pcie-vm rows: one VM boot for all of them (scripts/bench/pcie-vm.js). */
+async function runVmPoints(points, opts, record) {
+  const missing = pcieVm.unavailable();
+  if (missing !== null) {
+    for (const point of points) record(point, { error: missing });
+    return;
+  }
+  process.stderr.write(`${pcieVm.TARGET}: booting the PCIe rig's VM (TCG: ratios only)\n`);
+  try {
+    const { rows, kernel, bootMs } = await pcieVm.runPcieVm(points, opts.durationS, track);
+    process.stderr.write(`${pcieVm.TARGET}: guest kernel ${kernel}, booted in ${(bootMs / 1000).toFixed(1)} s\n`);
+    for (const point of points) {
+      const row = rows.find((r) => r.workload === point.workload && r.qd === point.qd && r.path === point.path);
+      record(point, row === undefined ? { error: 'the guest reported no result' } : { iops: row.iops, mibps: round((row.iops * 4096) / 2 ** 20, 1), latencyUs: { p50: row.p50Us ?? null } });
+    }
+  } catch (error) {
+    for (const point of points) record(point, { error: error.message });
+  }
 }
 
 main().catch((error) => {

@@ -143,7 +143,7 @@ function markdown(report) {
   out.push('');
   out.push('Ratios are IOPS of the path over IOPS of native bdevperf (same bdev) and of Node fs.promises on the data file (page cache, and O_DIRECT), same workload and QD.');
   out.push('');
-  const order = ['null', 'malloc', 'nvme-tcp', 'bdev-nvme-tcp', 'file', 'aio', 'uring', 'tmpfs', 'aio-tmpfs', 'uring-tmpfs'];
+  const order = ['null', 'malloc', 'nvme-tcp', 'bdev-nvme-tcp', 'nvme-pcie-vm', 'file', 'aio', 'uring', 'tmpfs', 'aio-tmpfs', 'uring-tmpfs'];
   const pathOrder = ['native', 'promise', 'promise-buf', 'batch', 'fs', 'fs-direct'];
   const main = results
     .filter((r) => r.qd === 1 || r.qd === 128)

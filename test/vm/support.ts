@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import { Vm, type BootOptions } from './vm';
 
+export { bindInGuest } from './vm';
+
 /**
  * `describe` with a booted VM (one per file; `boot` picks its options): `vm()` inside the tests.
  * Skips visibly, with the reason, where the rig cannot run.
@@ -26,17 +28,6 @@ export function describeVm(name: string, body: (vm: () => Vm) => void, boot: Omi
       if (!machine) throw new Error('vm: not booted');
       return machine;
     });
-  });
-}
-
-/** Hands a PCI function to a user-space driver in the guest. */
-export async function bindInGuest(vm: Vm, addr: string, driver: 'uio_pci_generic' | 'vfio-pci'): Promise<void> {
-  await vm.sh(
-    `d=/sys/bus/pci/devices/${addr}; echo ${driver} > $d/driver_override; ` +
-      `[ -e $d/driver ] && echo ${addr} > $d/driver/unbind; echo ${addr} > /sys/bus/pci/drivers_probe; ` +
-      `basename $(readlink $d/driver)`,
-  ).then((bound) => {
-    if (bound.trim() !== driver) throw new Error(`vm: ${addr} is bound to ${bound.trim()}, not ${driver}`);
   });
 }
 

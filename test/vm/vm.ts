@@ -298,3 +298,14 @@ function namespaceProperties(c: VmController, ns: VmNamespace): Record<string, s
   if (ns.metadataSize) Object.assign(props, { ms: ns.metadataSize, mset: ns.extendedLba ? 1 : 0 });
   return props;
 }
+
+/** Hands a PCI function to a user-space driver in the guest. */
+export async function bindInGuest(vm: Vm, addr: string, driver: 'uio_pci_generic' | 'vfio-pci'): Promise<void> {
+  await vm.sh(
+    `d=/sys/bus/pci/devices/${addr}; echo ${driver} > $d/driver_override; ` +
+      `[ -e $d/driver ] && echo ${addr} > $d/driver/unbind; echo ${addr} > /sys/bus/pci/drivers_probe; ` +
+      `basename $(readlink $d/driver)`,
+  ).then((bound) => {
+    if (bound.trim() !== driver) throw new Error(`vm: ${addr} is bound to ${bound.trim()}, not ${driver}`);
+  });
+}
