@@ -37,7 +37,6 @@ const { addRatios, evaluateGoals, markdown, fmtIops } = require('./bench/report'
 const { fileSetOf } = require('./bench/targets');
 const nvmf = require('./bench/nvmf');
 const pcieVm = require('./bench/pcie-vm');
-const { round } = require('./bench/stats');
 const { plot } = require('./bench/svg');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -434,7 +433,12 @@ async function runVmPoints(points, opts, record) {
     process.stderr.write(`${pcieVm.TARGET}: guest kernel ${kernel}, booted in ${(bootMs / 1000).toFixed(1)} s\n`);
     for (const point of points) {
       const row = rows.find((r) => r.workload === point.workload && r.qd === point.qd && r.path === point.path);
-      record(point, row === undefined ? { error: 'the guest reported no result' } : { iops: row.iops, mibps: round((row.iops * 4096) / 2 ** 20, 1), latencyUs: { p50: row.p50Us ?? null } });
+      if (row === undefined) {
+        record(point, { error: 'the guest reported no result' });
+        continue;
+      }
+      const { workload, qd, path: rowPath, ...measured } = row; // the point's own fields; the rest is what was measured
+      record(point, measured);
     }
   } catch (error) {
     for (const point of points) record(point, { error: error.message });

@@ -90,6 +90,9 @@ for dep in bindings file-uri-to-path; do
 done
 mkdir -p "$payload/opt/node_modules" && ln -s ../spdk-node "$payload/opt/node_modules/spdk-node"
 cp -a "$project/test/vm/guest" "$payload/opt/spdk-node-vm"
+# The bench's loops and its spdk_nvme_perf runner, for the PCIe rows (test/vm/guest/nvme-bench.js).
+mkdir -p "$payload/opt/spdk-node-vm/bench"
+cp "$project"/scripts/bench/{loops,stats,nvmf}.js "$payload/opt/spdk-node-vm/bench/"
 install -D -m 0755 "$project/scripts/vm/init.sh" "$payload/usr/sbin/spdk-node-vm-init"
 
 payload_key=$( (echo "$base_key"; cd "$payload" && find . -type f -print0 | sort -z | xargs -0 sha256sum; find . -type l -printf '%p -> %l\n' | sort) | sha256sum | cut -c1-16)
