@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what build.sh and the addon need to build SPDK and spdk-node: compilers, meson/ninja,
 # nasm, python3 with elftools, the -dev headers SPDK links against, libuv's header for the addon
-# where Node's own include directory lacks it (the Dockerfile's build stage), and QEMU with debootstrap for
-# the PCIe test rig (npm run test:vm). Debian/Ubuntu and
-# Fedora/RHEL. Run as root (or with sudo).
+# where Node's own include directory lacks it (the Dockerfile's build stage), and QEMU with
+# debootstrap for the PCIe test rig (npm run test:vm). Debian/Ubuntu and Fedora/RHEL. Run as root
+# (or with sudo).
 set -euo pipefail
 
 if [ "$(id -u)" != 0 ]; then

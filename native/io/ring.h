@@ -56,7 +56,7 @@
 // two-core machine whose other core serves something else), the two take turns on it, and every
 // turn costs two context switches and a pass through Node's event loop. So there:
 //   - JS is woken for a batch: once at least half of what is outstanding has completed (the
-//     completions JS has not read >= those still in flight), when nothing else is in flight, or
+//     completions JS has not read >= those in flight or not yet taken), when nothing is, or
 //     when a reactor iteration brought none (the device is slower than the turn: waiting longer
 //     gains nothing). JS writes the head it has read up to ([kHeadWord]) before it arms.
 //   - The app thread takes everything JS submitted at once, not kTakeAtMost per iteration (that
