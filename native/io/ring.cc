@@ -106,7 +106,11 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
     // No completion since the last iteration: a JS thread waiting for a batch gets what there is.
     bool stalled = r->cq_tail_ == r->cq_tail_last_poll_;
     r->cq_tail_last_poll_ = r->cq_tail_;
-    if (published || stalled) r->PublishCompletions(stalled);
+    if (published) {
+      r->PublishCompletions(stalled);
+    } else if (stalled) {
+      r->WakeIfDue(true);  // a wake-up held back for a batch that is not coming
+    }
     if (r->JsAwakeOnThisCore()) sched_yield();  // see "Sharing a core" in ring.h
     // Busy or idle as SPDK counts it (its load statistics); the poller stays while I/O is in flight.
     if (took != 0 || r->inflight_ != 0) return took != 0 || published ? SPDK_POLLER_BUSY : SPDK_POLLER_IDLE;
@@ -192,9 +196,11 @@ class RingState : public BdevIoSource, public std::enable_shared_from_this<RingS
     if (cq_tail_ - cq_published_ >= kPublishEvery || poller_ == nullptr) PublishCompletions(poller_ == nullptr);
   }
 
-  // Makes completions visible to JS and wakes it if it waits for them and they are due.
-  // `stalled`: nothing more is about to complete (so a batch is due whatever its size).
+  // Makes completions visible to JS, then WakeIfDue(stalled).
   void PublishCompletions(bool stalled);
+  // Wakes JS if it waits (armed) for completions it has not read and they are due. `stalled`:
+  // nothing more is about to complete (so a batch is due whatever its size).
+  void WakeIfDue(bool stalled);
 
   // A waiting JS thread on this core (see "Sharing a core" in ring.h) is woken for a batch: once
   // at least half of what is outstanding has completed, or when nothing more is completing.
@@ -262,6 +268,10 @@ void RingState::PublishCompletions(bool stalled) {
   // Sequentially consistent store, then load: pairs with JS's Atomics.store(armed) followed by
   // Atomics.load(tail), so either JS sees the new tail or this sees it armed.
   __atomic_store_n(&shared[kTailWord], static_cast<int32_t>(cq_published_), __ATOMIC_SEQ_CST);
+  WakeIfDue(stalled);
+}
+
+void RingState::WakeIfDue(bool stalled) {
   if (__atomic_load_n(&shared[kArmedWord], __ATOMIC_SEQ_CST) != 0 && WakeDue(stalled) &&
       __atomic_exchange_n(&shared[kArmedWord], 0, __ATOMIC_SEQ_CST) != 0) {
     runtime::Wake(new WakeRequest(shared_from_this()));
