@@ -4,10 +4,8 @@
 // guest's core 1, SPDK's reactor's and spdk_nvme_perf's (that script says why). Parameters come in
 // SPDK_NODE_BENCH_VM as JSON { durationS, points: [{ workload, qd }] }; the last line of stdout
 // is { rows, kernel, bootMs } or { error }.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { CTRL_A } from './layout';
-import { bindInGuest, Vm } from './vm';
+import { bindInGuest, buildImage, rigUnavailable, Vm } from './vm';
 
 // The namespace with 4 KiB blocks, so that one I/O is one block as in the other rows.
 const NSID = 2;
@@ -19,22 +17,15 @@ interface Params {
 
 async function main(): Promise<unknown> {
   const params = JSON.parse(process.env.SPDK_NODE_BENCH_VM ?? '') as Params;
-  const root = join(__dirname, '..', '..');
-  const image = execFileSync(join(root, 'scripts', 'vm', 'build-image.sh'), { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
-  const vm = await Vm.boot({ image });
+  const unavailable = rigUnavailable();
+  if (unavailable) throw new Error(unavailable);
+  const vm = await Vm.boot({ image: buildImage() });
   try {
     await bindInGuest(vm, CTRL_A.pciAddress, 'uio_pci_generic');
     const guestParams = { addr: CTRL_A.pciAddress, nsid: NSID, durationS: params.durationS, points: params.points };
     // Per point: spdk_nvme_perf and two spdk-node paths, each a warm-up second and the window.
     const timeoutMs = params.points.length * 3 * (params.durationS + 30) * 1000 + 120_000;
-    const r = await vm.run(['taskset', '-c', '1', '/usr/local/bin/node', '/opt/spdk-node-vm/nvme-bench.js', JSON.stringify(guestParams)], { timeoutMs });
-    const last = r.stdout.trim().split('\n').pop() ?? '';
-    let result: { rows?: unknown[]; error?: { message?: string } };
-    try {
-      result = JSON.parse(last) as typeof result;
-    } catch {
-      throw new Error(`the guest printed no result (exit ${r.code ?? r.signal ?? r.error}): ${r.stderr.trim().split('\n').slice(-6).join('\n')}`);
-    }
+    const result = await vm.node<{ rows?: unknown[]; error?: { message?: string } }>('nvme-bench.js', guestParams, { timeoutMs, cpu: 1 });
     if (result.error !== undefined) throw new Error(`in the guest: ${result.error.message ?? JSON.stringify(result.error)}`);
     return { rows: result.rows, kernel: vm.kernel, bootMs: vm.bootMs };
   } finally {

@@ -1,13 +1,31 @@
 // The PCIe test rig's host side: boots the image scripts/vm/build-image.sh made in QEMU with
 // emulated NVMe controllers (test/vm/layout.ts), talks to the agent inside (test/vm/guest/agent.js)
 // over a virtio-serial port, and to QEMU's monitor (QMP) for hot removal and hot add.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkFatLibrary } from '../../src/doctor';
 import { controllerDevices, type VmController, type VmNamespace } from './layout';
+
+/** Why the rig cannot run here ('' if it can): what the VM image and QEMU need. */
+export function rigUnavailable(): string {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return 'the rig needs x86_64 Linux';
+  if (spawnSync('qemu-system-x86_64', ['--version']).status !== 0) return 'qemu-system-x86_64 is not installed (scripts/pkgdep.sh installs it)';
+  if (spawnSync('debootstrap', ['--version']).error) return 'debootstrap is not installed (scripts/pkgdep.sh installs it)';
+  if (process.getuid?.() !== 0) return 'building the VM image needs root';
+  const report = checkFatLibrary();
+  if (!report.ok) return `SPDK is not usable here: ${report.problems[0]?.message ?? 'unknown'}; install it with ./build.sh`;
+  return '';
+}
+
+/** Builds (or reuses, when nothing changed) the VM image; returns its directory. */
+export function buildImage(): string {
+  const root = join(__dirname, '..', '..');
+  return execFileSync(join(root, 'scripts', 'vm', 'build-image.sh'), { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
+}
 
 export interface RunResult {
   code: number | null;
@@ -198,11 +216,13 @@ export class Vm {
   }
 
   /**
-   * Runs a guest program from test/vm/guest/ with node. The program prints its findings as one JSON
-   * line last; that is returned with the run's output.
+   * Runs a guest program from test/vm/guest/ with node (pinned to guest CPU `cpu` with taskset,
+   * when given). The program prints its findings as one JSON line last; that is returned with the
+   * run's output.
    */
-  async node<T = any>(script: string, params: unknown = {}, opts: RunOptions = {}): Promise<T & { _run: RunResult }> {
-    const r = await this.run(['/usr/local/bin/node', `/opt/spdk-node-vm/${script}`, JSON.stringify(params)], opts);
+  async node<T = any>(script: string, params: unknown = {}, opts: RunOptions & { cpu?: number } = {}): Promise<T & { _run: RunResult }> {
+    const argv = ['/usr/local/bin/node', `/opt/spdk-node-vm/${script}`, JSON.stringify(params)];
+    const r = await this.run(opts.cpu === undefined ? argv : ['taskset', '-c', String(opts.cpu), ...argv], opts);
     const last = r.stdout.trim().split('\n').pop() ?? '';
     let parsed: T;
     try {
